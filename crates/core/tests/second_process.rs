@@ -62,3 +62,49 @@ fn result_survives_into_a_second_process() {
     );
     assert!(dir.path().join("cache").join("miniperscache.db").exists());
 }
+
+/// Child side of `processes_share_one_sqlite_file`: writes and reads back 100 entries.
+#[test]
+fn child_writes() {
+    let (Ok(db), Ok(id)) = (std::env::var("MPC_SHARED_DB"), std::env::var("MPC_WRITER")) else {
+        return; // only meaningful as a child of `processes_share_one_sqlite_file`
+    };
+    let cache = miniperscache::Cache::open(db).unwrap().strict(true);
+    for n in 0..100u32 {
+        let v: String = cache
+            .get_or_compute("shared", &(id.as_str(), n), || format!("{id}-{n}"))
+            .unwrap();
+        assert_eq!(v, format!("{id}-{n}"));
+    }
+}
+
+/// Four processes open, write and read one new SQLite file at the same time, with no error.
+#[test]
+fn processes_share_one_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    let children: Vec<_> = (0..4)
+        .map(|id| {
+            Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "child_writes", "--test-threads=1"])
+                .env("MPC_SHARED_DB", &db)
+                .env("MPC_WRITER", id.to_string())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "writer failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let tags = miniperscache::Cache::open(&db).unwrap().tags().unwrap();
+    assert_eq!(tags.len(), 1);
+    assert_eq!(tags[0].entries, 400);
+}
