@@ -12,11 +12,13 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: example
-example: ## Build and run the main example (slow first call, fast second)
+example: ## Build and run the main example, in Rust then in Python (slow first call, fast second)
 	cargo run --release -p miniperscache --example basics_sync
+	$(MAKE) --no-print-directory python-install
+	$(PY) examples/basics.py
 
 .PHONY: test
-test: fmt lint test-rust ## Every check and test, as CI runs them
+test: fmt lint test-rust python-install lint-python typecheck test-python ## Every check and test, as CI runs them
 
 .PHONY: fmt
 fmt: ## Check Rust formatting
@@ -36,6 +38,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+.PHONY: python-install
 python-install: $(PY) ## Build the Python package with maturin and install it (and the test tools) into .venv
 	$(PY) -m pip install -q ".[test]"
 

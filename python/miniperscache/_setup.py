@@ -1,0 +1,177 @@
+"""Decoration-time work shared by every decorator: the tag registry, validation, the key function,
+the serializer and the storage backend, and how a call survives cache problems."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from . import _backends
+from ._keys import ArgumentBinder, KeyFunction, MkArgHasherType, key_function
+from .exceptions import CorruptEntryError, SerializationError
+from .serializers import DillSerializer, DumpsLoads, Serializer, as_serializer, codec_id
+
+__all__ = ["Setup", "check_tag", "logger", "register_tag", "require_tag"]
+
+logger = logging.getLogger("miniperscache")
+
+# Tags in use in this process -> (module, qualified name) of the function using it. Catches
+# copy-pasted tags; re-decorating the same function (a notebook cell run again) is fine.
+_TAG_REGISTRY: dict[str, tuple[str, str]] = {}
+
+
+def _identity(func: Callable[..., Any]) -> tuple[str, str]:
+    module = getattr(func, "__module__", None) or "?"
+    return module, getattr(func, "__qualname__", None) or f"<object at {id(func):#x}>"
+
+
+def require_tag(tag: object, decorator: str) -> None:
+    """Catches `@cached` written without its arguments, at decoration rather than at first call."""
+    if not isinstance(tag, str):
+        hint = f' (write @{decorator}(tag="..."))' if callable(tag) else ""
+        raise TypeError(f"{decorator}() needs a str tag, got {type(tag).__qualname__}{hint}")
+
+
+def check_tag(tag: object, func: Callable[..., Any], force_tag_nonunique: bool) -> None:
+    """Raises unless `tag` is a string no *other* function uses (see `register_tag`)."""
+    if not isinstance(tag, str):
+        raise TypeError(f"tag must be a str, got {type(tag).__qualname__}")
+    owner = _TAG_REGISTRY.get(tag)
+    if owner is not None and not force_tag_nonunique and owner != _identity(func):
+        raise ValueError(
+            f"miniperscache tag {tag!r} is already used by {owner[0]}.{owner[1]}. Please use a "
+            "unique tag for each function, or pass force_tag_nonunique=True to share it."
+        )
+
+
+def register_tag(tag: str, func: Callable[..., Any], force_tag_nonunique: bool) -> None:
+    """Records `func` as the user of `tag`, once its decoration has succeeded."""
+    if not force_tag_nonunique:
+        _TAG_REGISTRY.setdefault(tag, _identity(func))
+
+
+class Setup:
+    """Decoration-time work shared by every decorator: checks, key function, serializer."""
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        tag: str,
+        arg_hasher: Callable[..., bytes] | MkArgHasherType | None,
+        value_serializer: Serializer | DumpsLoads | None,
+        storage: object | None,
+        force_tag_nonunique: bool,
+        strict: bool,
+        *,
+        is_async: bool,
+    ) -> None:
+        name = "cached_async" if is_async else "cached"
+        if not callable(func):
+            raise TypeError(f"{name} decorates a function, got {type(func).__qualname__}")
+        check_tag(tag, func, force_tag_nonunique)
+        if storage is not None:
+            if not is_async and _backends.is_async_storage(storage):
+                raise TypeError(
+                    f"{type(storage).__qualname__} is an async storage, which {name} cannot "
+                    "use: decorate an async function with cached_async, or use a blocking "
+                    "storage such as FileStorage or SqliteStorage"
+                )
+            _backends.check_storage(storage, tag)
+        self.serializer = as_serializer(
+            DillSerializer() if value_serializer is None else value_serializer
+        )
+        self.codec = codec_id(self.serializer)
+        self.key_of: KeyFunction
+        self.binder: ArgumentBinder | None
+        self.key_of, self.binder = key_function(func, arg_hasher)
+        self.func = func
+        self.tag = tag
+        self.storage = storage
+        self.strict = strict
+        self.resolved_sync: _backends.SyncBackend | None = None
+        self.resolved_async: _backends.AsyncBackend | None = None
+        self._force = force_tag_nonunique
+
+    def done(self) -> None:
+        """Call last: the decoration succeeded, so the tag is now taken."""
+        register_tag(self.tag, self.func, self._force)
+
+    def _storage(self) -> object | None:
+        """The storage, opening the default one if needed; None (logged) when it cannot be opened,
+        so that the call runs uncached. Retried on the next call."""
+        if self.storage is not None:
+            return self.storage
+        try:
+            return _backends.default_storage()
+        except Exception as exc:
+            if self.strict:
+                raise
+            self.problem("opening the default storage", exc)
+            return None
+
+    def sync_backend(self) -> _backends.SyncBackend:
+        if self.resolved_sync is None:
+            storage = self._storage()
+            if storage is None:
+                return _backends.NullBackend()
+            self.resolved_sync = _backends.sync_backend(storage, self.tag, self.codec)
+        return self.resolved_sync
+
+    def async_backend(self) -> _backends.AsyncBackend:
+        if self.resolved_async is None:
+            storage = self._storage()
+            if storage is None:
+                return _backends.AsyncBackend(_backends.NullBackend())
+            self.resolved_async = _backends.async_backend(storage, self.tag, self.codec)
+        return self.resolved_async
+
+    def problem(self, what: str, exc: BaseException) -> None:
+        """Logs a cache problem the call survives."""
+        logger.warning(
+            "miniperscache: %s failed for tag %r (%s: %s); continuing without the cache",
+            what,
+            self.tag,
+            type(exc).__qualname__,
+            exc,
+        )
+
+    def load(self, payload: bytes | None, key: bytes) -> tuple[bool, Any]:
+        """(True, value) for a usable entry; (False, None) for a miss."""
+        if payload is not None:
+            try:
+                value = self.serializer.deserialize(payload)
+            except Exception as exc:
+                if self.strict:
+                    raise SerializationError(
+                        f"cannot deserialize the entry for tag {self.tag!r}: {exc}"
+                    ) from exc
+                self.problem("deserializing a cached value", exc)
+            else:
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("Cache hit for %s with key %s", self.tag, key.hex())
+                return True, value
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("Cache miss for %s with key %s", self.tag, key.hex())
+        return False, None
+
+    def dump(self, value: Any) -> bytes | None:
+        """The serialized value, or None (logged) when it cannot be serialized."""
+        try:
+            data = self.serializer.serialize(value)
+            if not isinstance(data, bytes):
+                data = bytes(data)
+            return data
+        except Exception as exc:
+            if self.strict:
+                raise SerializationError(
+                    f"cannot serialize the result of {self.tag!r} with "
+                    f"{type(self.serializer).__qualname__}: {exc}"
+                ) from exc
+            self.problem("serializing the result", exc)
+            return None
+
+    def storage_failed(self, what: str, exc: Exception) -> None:
+        """A storage call raised: re-raise when strict (damaged entries never), else log."""
+        if self.strict and not isinstance(exc, CorruptEntryError):
+            raise exc
+        self.problem(what, exc)
