@@ -233,6 +233,18 @@ def test_pydantic_model() -> None:
     assert value_key(Model(a=1)) == value_key(Model(a=1, b=[]))
     assert_all_different(Model(a=1), Model(a=2), Model(a=1, b=["x"]))
 
+    class Secret(pydantic.BaseModel):  # type: ignore[misc]
+        a: int
+        secret: str = pydantic.Field(exclude=True)
+
+    # A field left out of model_dump() still tells two arguments apart.
+    assert_all_different(Secret(a=1, secret="x"), Secret(a=1, secret="y"))
+
+    class Extra(pydantic.BaseModel, extra="allow"):  # type: ignore[misc, call-arg]
+        a: int
+
+    assert_all_different(Extra(a=1), Extra(a=1, z=1), Extra(a=1, z=2))
+
 
 class Client:
     def __init__(self, model: str) -> None:
@@ -285,6 +297,32 @@ def test_pandas_objects() -> None:
         df.index,
     )
     assert value_key(pd.Series([1, 2])) != value_key(pd.Series([1.0, 2.0]))
+
+
+def test_pandas_objects_that_hash_alike_row_by_row() -> None:
+    pd = pytest.importorskip("pandas")
+    # Object columns: pandas' row hashes go through str(), so 1 and "1" would collide.
+    assert_all_different(
+        pd.DataFrame({"a": pd.Series([1, 2], dtype=object)}),
+        pd.DataFrame({"a": pd.Series(["1", "2"], dtype=object)}),
+        pd.DataFrame({"a": pd.Series([(1,), (2,)], dtype=object)}),
+    )
+    df = pd.DataFrame({"a": [1, 2]}, index=pd.Index([0, 1], name="i"))
+    renamed = df.rename_axis("j")
+    columns_named = df.rename_axis("c", axis="columns")
+    instants = pd.date_range("2024-01-01", periods=1, tz="UTC")
+    assert_all_different(
+        df,
+        renamed,
+        columns_named,
+        pd.Series([1], index=instants),
+        pd.Series([1], index=instants.tz_convert("Asia/Tokyo")),
+        pd.DataFrame({"a": [1, 2]}, index=pd.MultiIndex.from_tuples([(0, 0), (1, 1)])),
+        pd.DataFrame(
+            {"a": [1, 2]},
+            index=pd.MultiIndex.from_tuples([(0, 0), (1, 1)], names=["x", "y"]),
+        ),
+    )
 
 
 def test_unsupported_type_error_names_the_way_out() -> None:

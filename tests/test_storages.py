@@ -7,6 +7,8 @@ import os
 import sqlite3
 import stat
 import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Union
 
@@ -206,3 +208,43 @@ def test_a_0_1_3_database_is_left_untouched(monkeypatch: pytest.MonkeyPatch, cal
         schema = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'cache'").fetchone()
     conn.close()
     assert schema == ("CREATE TABLE cache (tag TEXT, key BLOB, value BLOB)",)
+
+
+def test_relative_sqlite_path_survives_a_change_of_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.chdir(first)
+    storage = SqliteStorage("rel.db")
+    storage.set("t", b"k", b"v")
+    monkeypatch.chdir(second)
+    # Concurrent reads make the store open more connections, after the chdir.
+    with ThreadPoolExecutor(6) as pool:
+        found = list(pool.map(lambda _: storage.get("t", b"k"), range(24)))
+    assert found == [b"v"] * 24
+    assert not (second / "rel.db").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/fd").exists(), reason="fork")
+def test_a_forked_child_opens_its_own_sqlite_connection(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "c.db")
+    storage.set("t", b"k", b"parent")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads, on 3.12+
+        pid = os.fork()
+    if pid == 0:  # the child: SQLite connections must not cross a fork
+        code = 3
+        try:
+            before = len(os.listdir("/proc/self/fd"))
+            ok = storage.get("t", b"k") == b"parent"
+            storage.set("t", b"child", b"child")
+            opened = len(os.listdir("/proc/self/fd")) > before
+            code = 0 if ok and opened else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert storage.get("t", b"child") == b"child"
+    assert storage.get("t", b"k") == b"parent"

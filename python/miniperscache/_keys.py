@@ -43,40 +43,52 @@ Bound = tuple[dict[str, Any], tuple[Any, ...], dict[str, Any]]
 def key_fallback(obj: Any) -> Any:
     """A hashable surrogate for objects the Rust walker doesn't know, or `NotImplemented`.
 
-    pandas objects are reduced to their per-row hashes plus their labels, dtypes and shape, so two
-    frames with different contents get different keys. pandas is imported only when the object's
-    type comes from it.
+    pandas objects become their labels (names, dtypes, values) and their columns' values: numeric,
+    datetime (with its timezone, in the dtype) and other typed columns as their per-row hashes,
+    `object` columns as the Python values themselves, walked like any argument (their per-row
+    hashes would go through `str()`, so that `1` and `"1"` collide). pandas is imported only when
+    the object's type comes from it.
     """
     if not type(obj).__module__.startswith("pandas"):
         return NotImplemented
     pandas: Any = importlib.import_module("pandas")  # only when hashing a pandas object
 
-    hash_rows = pandas.util.hash_pandas_object
     if isinstance(obj, pandas.DataFrame):
+        columns = tuple(_pandas_values(pandas, obj.iloc[:, i]) for i in range(obj.shape[1]))
         return (
-            "pandas.DataFrame",
-            hash_rows(obj, index=True).to_numpy(),
-            hash_rows(obj.columns, index=False).to_numpy(),
-            tuple(str(dtype) for dtype in obj.dtypes),
-            obj.shape,
+            "DataFrame",
+            _pandas_index(pandas, obj.columns),
+            _pandas_index(pandas, obj.index),
+            columns,
         )
     if isinstance(obj, pandas.Series):
         return (
-            "pandas.Series",
-            hash_rows(obj, index=True).to_numpy(),
-            str(obj.dtype),
+            "Series",
             repr(obj.name),
-            obj.shape,
+            _pandas_index(pandas, obj.index),
+            _pandas_values(pandas, obj),
         )
     if isinstance(obj, pandas.Index):
-        return (
-            "pandas.Index",
-            hash_rows(obj, index=False).to_numpy(),
-            str(obj.dtype),
-            repr(obj.name),
-            obj.shape,
-        )
+        return ("Index", _pandas_index(pandas, obj))
     return NotImplemented
+
+
+def _pandas_values(pandas: Any, values: Any) -> tuple[str, Any]:
+    """A Series' or an Index's values: dtype (timezone included) and contents."""
+    dtype = str(values.dtype)
+    if dtype == "object":
+        return dtype, list(values)
+    return dtype, pandas.util.hash_pandas_object(values, index=False).to_numpy()
+
+
+def _pandas_index(pandas: Any, index: Any) -> tuple[Any, ...]:
+    """An index with its names; a MultiIndex level by level."""
+    if isinstance(index, pandas.MultiIndex):
+        levels = tuple(
+            _pandas_values(pandas, index.get_level_values(i)) for i in range(index.nlevels)
+        )
+        return ("MultiIndex", tuple(repr(n) for n in index.names), levels)
+    return (type(index).__name__, repr(index.name), _pandas_values(pandas, index))
 
 
 class ArgumentBinder:

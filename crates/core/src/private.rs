@@ -15,9 +15,53 @@ use crate::expiry::{Clock, SystemClock};
 use crate::key::Key;
 use crate::store::{AsyncStore, Store};
 
-/// The key of a cached call's arguments (or of a key function's output).
-pub fn key<A: Serialize + ?Sized>(args: &A) -> Result<Key> {
-    Key::of(args)
+/// The key of a cached call's arguments made in a context whose closures have the type name
+/// `closure`: the generic arguments spelled in it (the fn's own, `impl Trait` arguments, an
+/// enclosing `impl`'s) join the key. Outside any generic context the key is `Key::of(args)`.
+pub fn key_in<A: Serialize + ?Sized>(args: &A, closure: &'static str) -> Result<Key> {
+    let generics = generic_args(closure);
+    if generics.is_empty() {
+        Key::of(args)
+    } else {
+        Key::of(&(args, generics))
+    }
+}
+
+/// The top-level `<...>` groups of a type name, e.g. `["<u8>", "<i16>"]` for
+/// `app::W<u8>::m<i16>::{{closure}}`.
+fn generic_args(type_name: &str) -> Vec<&str> {
+    let mut groups = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in type_name.char_indices() {
+        match c {
+            '<' => {
+                if depth == 0 {
+                    start = i;
+                }
+                depth += 1;
+            }
+            '>' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    groups.push(&type_name[start..=i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    groups
+}
+
+/// The default tag of a `#[cached]` fn from the type name of an item `__mpc_tag` nested in it:
+/// the fn's path, without the item's name and the `{{closure}}` segments of an `async fn`.
+pub fn tag_of(nested_item: &'static str) -> &'static str {
+    let mut tag = nested_item
+        .strip_suffix("::__mpc_tag")
+        .unwrap_or(nested_item);
+    while let Some(rest) = tag.strip_suffix("::{{closure}}") {
+        tag = rest;
+    }
+    tag
 }
 
 /// A value a `store = ...` argument may have for a blocking fn: a store, or a `Result` of one (an
@@ -109,47 +153,32 @@ pub fn default_async_store() -> Option<Arc<dyn AsyncStore>> {
     init_async_store("default", crate::AsyncFileStore::open_default())
 }
 
-/// One blocking `#[cached]` fn: its tag and its store, opened on first call.
-pub struct SyncSite {
-    tag: &'static str,
-    init: fn() -> Option<Arc<dyn Store>>,
-    store: OnceLock<Option<Arc<dyn Store>>>,
+/// One `#[cached]` fn: its tag and its store (a blocking or an async one), both found on first
+/// call.
+pub struct Site<S: ?Sized> {
+    tag: fn() -> &'static str,
+    init: fn() -> Option<Arc<S>>,
+    resolved: OnceLock<(&'static str, Option<Arc<S>>)>,
 }
 
-impl SyncSite {
-    /// A site whose store `init` opens.
-    pub const fn new(tag: &'static str, init: fn() -> Option<Arc<dyn Store>>) -> Self {
-        SyncSite {
+/// The site of a blocking `#[cached]` fn.
+pub type SyncSite = Site<dyn Store>;
+/// The site of an async `#[cached]` fn.
+pub type AsyncSite = Site<dyn AsyncStore>;
+
+impl<S: ?Sized> Site<S> {
+    /// A site whose tag `tag` gives and whose store `init` opens.
+    pub const fn new(tag: fn() -> &'static str, init: fn() -> Option<Arc<S>>) -> Self {
+        Site {
             tag,
             init,
-            store: OnceLock::new(),
+            resolved: OnceLock::new(),
         }
     }
 
-    fn store(&self) -> Option<&Arc<dyn Store>> {
-        self.store.get_or_init(self.init).as_ref()
-    }
-}
-
-/// One async `#[cached]` fn.
-pub struct AsyncSite {
-    tag: &'static str,
-    init: fn() -> Option<Arc<dyn AsyncStore>>,
-    store: OnceLock<Option<Arc<dyn AsyncStore>>>,
-}
-
-impl AsyncSite {
-    /// A site whose store `init` opens.
-    pub const fn new(tag: &'static str, init: fn() -> Option<Arc<dyn AsyncStore>>) -> Self {
-        AsyncSite {
-            tag,
-            init,
-            store: OnceLock::new(),
-        }
-    }
-
-    fn store(&self) -> Option<&Arc<dyn AsyncStore>> {
-        self.store.get_or_init(self.init).as_ref()
+    fn resolve(&self) -> (&'static str, Option<&Arc<S>>) {
+        let (tag, store) = self.resolved.get_or_init(|| ((self.tag)(), (self.init)()));
+        (tag, store.as_ref())
     }
 }
 
@@ -211,8 +240,8 @@ where
     T: Serialize + DeserializeOwned,
     F: FnOnce() -> Result<T, E>,
 {
-    let tag = site.tag;
-    let (Some(store), Some(key)) = (site.store(), usable_key(tag, key)) else {
+    let (tag, store) = site.resolve();
+    let (Some(store), Some(key)) = (store, usable_key(tag, key)) else {
         return f();
     };
     if let Some(hit) = found::<C, T>(tag, &key, store.get(tag, &key)) {
@@ -250,8 +279,8 @@ where
     T: Serialize + DeserializeOwned,
     Fut: Future<Output = Result<T, E>>,
 {
-    let tag = site.tag;
-    let (Some(store), Some(key)) = (site.store(), usable_key(tag, key)) else {
+    let (tag, store) = site.resolve();
+    let (Some(store), Some(key)) = (store, usable_key(tag, key)) else {
         return fut.await;
     };
     if let Some(hit) = found::<C, T>(tag, &key, store.get(tag, &key).await) {
@@ -263,4 +292,29 @@ where
         report_write(tag, store.set(tag, &key, bytes, expires_at).await);
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generic_args_are_read_from_closure_type_names() {
+        assert!(generic_args("app::plain::{{closure}}").is_empty());
+        assert_eq!(
+            generic_args("app::W<u8>::m<alloc::vec::Vec<u8>>::{{closure}}"),
+            ["<u8>", "<alloc::vec::Vec<u8>>"]
+        );
+        assert_eq!(
+            generic_args("<app::U as app::T>::t::{{closure}}"),
+            ["<app::U as app::T>"]
+        );
+    }
+
+    #[test]
+    fn tags_drop_the_nested_item_and_async_closures() {
+        assert_eq!(tag_of("app::f::__mpc_tag"), "app::f");
+        assert_eq!(tag_of("app::User::name::__mpc_tag"), "app::User::name");
+        assert_eq!(tag_of("app::g::{{closure}}::__mpc_tag"), "app::g");
+    }
 }

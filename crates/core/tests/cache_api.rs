@@ -243,3 +243,26 @@ async fn async_cache_mirrors_the_blocking_one() {
     assert_eq!(cache.get::<u8, _>("t", &"e").await.unwrap(), None);
     assert_eq!(cache.delete_tag("t").await.unwrap(), 1);
 }
+
+/// Polls a future to completion without any runtime, as a non-tokio executor would.
+fn block_on_without_tokio<F: std::future::Future>(f: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn async_file_store_works_outside_tokio() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = AsyncCache::new(miniperscache::AsyncFileStore::new(dir.path()));
+    let v = block_on_without_tokio(cache.get_or_compute("t", &1, async { 7u8 })).unwrap();
+    assert_eq!(v, 7);
+    let hit: Option<u8> = block_on_without_tokio(cache.get("t", &1)).unwrap();
+    assert_eq!(hit, Some(7));
+}

@@ -328,10 +328,14 @@ fn describe<T: Serialize + std::fmt::Debug>(value: T, sep: impl AsRef<str> + Ser
 fn generic_functions_are_cached() {
     assert_eq!(describe(vec![1u8, 2], "!"), "[1, 2]!");
     assert_eq!(describe(vec![1u8, 2], "!"), "[1, 2]!");
-    assert_eq!(describe(vec![1u8, 2], String::from("!")), "[1, 2]!");
     assert_eq!(runs(&DESCRIBE_RUNS), 1);
-    assert_eq!(describe("x", "?"), "\"x\"?");
+    // The `impl Trait` argument's type is part of the key: a `String` is another call than a
+    // `&str` with the same text (a type may serialize like another yet behave differently).
+    assert_eq!(describe(vec![1u8, 2], String::from("!")), "[1, 2]!");
     assert_eq!(runs(&DESCRIBE_RUNS), 2);
+    assert_eq!(describe(vec![1u8, 2], String::from("!")), "[1, 2]!");
+    assert_eq!(describe("x", "?"), "\"x\"?");
+    assert_eq!(runs(&DESCRIBE_RUNS), 3);
 }
 
 static PARSE_AS_RUNS: AtomicUsize = AtomicUsize::new(0);
@@ -627,4 +631,106 @@ async fn async_panic_caches_nothing() {
     assert_eq!(async_flaky(9).await, 9);
     assert_eq!(async_flaky(9).await, 9);
     assert_eq!(runs(&ASYNC_PANIC_RUNS), 2);
+}
+
+/// One store shared by the functions below, so that entries could collide if tags or keys did.
+static SHARED_STORE: LazyLock<MemoryStore> = LazyLock::new(MemoryStore::new);
+
+struct User;
+struct Group;
+
+impl User {
+    #[cached(store = SHARED_STORE.clone())]
+    fn name(id: u32) -> String {
+        format!("user-{id}")
+    }
+}
+
+impl Group {
+    #[cached(store = SHARED_STORE.clone())]
+    fn name(id: u32) -> String {
+        format!("group-{id}")
+    }
+}
+
+fn nested_a(x: u32) -> u32 {
+    #[cached(store = SHARED_STORE.clone())]
+    fn helper(x: u32) -> u32 {
+        x + 1
+    }
+    helper(x)
+}
+
+fn nested_b(x: u32) -> u32 {
+    #[cached(store = SHARED_STORE.clone())]
+    fn helper(x: u32) -> u32 {
+        x + 100
+    }
+    helper(x)
+}
+
+#[test]
+fn same_named_functions_in_different_places_never_share_entries() {
+    assert_eq!(User::name(1), "user-1");
+    assert_eq!(Group::name(1), "group-1");
+    assert_eq!(User::name(1), "user-1");
+    assert_eq!(nested_a(1), 2);
+    assert_eq!(nested_b(1), 101);
+    let tags: Vec<String> = tags(&SHARED_STORE).into_iter().map(|(t, _)| t).collect();
+    assert!(
+        tags.contains(&"cached_macro::User::name".to_owned()),
+        "{tags:?}"
+    );
+    assert!(
+        tags.contains(&"cached_macro::nested_a::helper".to_owned()),
+        "{tags:?}"
+    );
+}
+
+struct Wrap<T>(std::marker::PhantomData<T>);
+
+impl<T> Wrap<T> {
+    /// The arguments are the same for every `T`; only the impl's `T` tells the calls apart.
+    #[cached(store = SHARED_STORE.clone())]
+    fn make(n: u32) -> String {
+        format!("{}:{n}", std::any::type_name::<T>())
+    }
+}
+
+#[test]
+fn an_enclosing_impl_generic_is_part_of_the_key() {
+    assert_eq!(Wrap::<u8>::make(1), "u8:1");
+    assert_eq!(Wrap::<u64>::make(1), "u64:1");
+    assert_eq!(Wrap::<u8>::make(1), "u8:1");
+}
+
+#[derive(Serialize, Debug)]
+#[serde(transparent)]
+struct Meters(f64);
+
+#[cached(store = SHARED_STORE.clone())]
+fn show(x: impl Serialize + std::fmt::Debug) -> String {
+    format!("{x:?}")
+}
+
+#[test]
+fn an_impl_trait_argument_type_is_part_of_the_key() {
+    // `Meters(1.5)` serializes exactly like `1.5f64`; only its type tells them apart.
+    assert_eq!(show(1.5f64), "1.5");
+    assert_eq!(show(Meters(1.5)), "Meters(1.5)");
+}
+
+#[cached(store = SHARED_STORE.clone())]
+async fn async_tagged(x: u32) -> u32 {
+    x
+}
+
+#[tokio::test]
+async fn async_default_tag_is_the_function_path() {
+    assert_eq!(async_tagged(3).await, 3);
+    let tags: Vec<String> = tags(&SHARED_STORE).into_iter().map(|(t, _)| t).collect();
+    assert!(
+        tags.contains(&"cached_macro::async_tagged".to_owned()),
+        "{tags:?}"
+    );
 }

@@ -277,3 +277,17 @@ fn sqlite_refuses_a_file_that_is_not_a_database() {
         "nothing is destroyed"
     );
 }
+
+/// `delete_tag` leaves a write in progress (its temporary file) alone, so that write still lands.
+#[test]
+fn file_store_delete_tag_spares_writes_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = FileStore::new(dir.path());
+    s.set("t", &key(1), b"v", None).unwrap();
+    let in_progress = dir.path().join("t").join(".tmp-1-2-3");
+    std::fs::write(&in_progress, b"half").unwrap();
+    assert_eq!(s.delete_tag("t").unwrap(), 1);
+    assert!(in_progress.exists());
+    assert_eq!(s.get("t", &key(1)).unwrap(), None);
+    assert!(s.tags().unwrap().iter().all(|t| t.entries == 0));
+}

@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::{
-    ExprPath, FnArg, GenericArgument, GenericParam, Ident, ItemFn, Pat, PathArguments, ReturnType,
-    Signature, Type, TypeParamBound,
+    ExprPath, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Signature,
+    Type, TypeParamBound,
 };
 
 use crate::args::{Args, Opt};
@@ -48,13 +48,11 @@ impl Errors {
 
 /// Everything the expansion needs, validated.
 pub struct Plan {
-    /// An expression of type `&'static str`: the tag, usable in a `static` initializer.
+    /// The body of `fn __mpc_tag() -> &'static str`: the literal tag, or the function's path
+    /// derived at run time from the type name of `__mpc_tag` itself.
     pub tag: TokenStream,
     /// What the key is made of.
     pub key: KeySource,
-    /// Tokens for each generic type parameter (its type name) and const parameter (its value), so
-    /// that `f::<u32>` and `f::<u64>` never share entries.
-    pub generic_key_parts: Vec<TokenStream>,
     /// The user's store expression, if any.
     pub store: Option<syn::Expr>,
     /// The codec type.
@@ -94,10 +92,15 @@ pub fn check(errors: &Errors, args: Args, func: &ItemFn) -> Option<Plan> {
     let (ret, returns_result) = ret?;
     let key = key?;
 
-    let fn_name = sig.ident.to_string();
+    // The default tag is the function's full path, read from the type name of the item
+    // `__mpc_tag` nested in it: unlike `module_path!()`, it tells apart associated fns of
+    // different types (`crate::User::name`, `<crate::User as crate::Tr>::name`) and fns nested
+    // in different fns.
     let tag = match args.tag {
         Some(tag) => tag.value.into_token_stream(),
-        None => quote!(::core::concat!(::core::module_path!(), "::", #fn_name)),
+        None => quote!(::miniperscache::__private::tag_of(
+            ::core::any::type_name_of_val(&__mpc_tag)
+        )),
     };
     let codec = match args.codec {
         Some(codec) => codec.value.into_token_stream(),
@@ -106,7 +109,6 @@ pub fn check(errors: &Errors, args: Args, func: &ItemFn) -> Option<Plan> {
     Some(Plan {
         tag,
         key,
-        generic_key_parts: generic_key_parts(sig),
         store: args.store.map(|s| s.value),
         codec,
         ret,
@@ -428,23 +430,4 @@ fn walk_bounds<'a>(
             _ => {}
         }
     }
-}
-
-/// The type name of each generic type parameter and the value of each const parameter.
-fn generic_key_parts(sig: &Signature) -> Vec<TokenStream> {
-    sig.generics
-        .params
-        .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(ty) => {
-                let ident = &ty.ident;
-                Some(quote!(::core::any::type_name::<#ident>()))
-            }
-            GenericParam::Const(constant) => {
-                let ident = &constant.ident;
-                Some(quote!(&#ident))
-            }
-            GenericParam::Lifetime(_) => None,
-        })
-        .collect()
 }

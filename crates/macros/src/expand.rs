@@ -6,9 +6,10 @@
 //!
 //! ```text
 //! #[attrs] pub fn name(a: A, b: B) -> Ret {
-//!     fn __mpc_store() -> Option<Arc<dyn Store>> { init_store(TAG, STORE) }   // or default_store
-//!     static __MPC_SITE: SyncSite = SyncSite::new(TAG, __mpc_store);
-//!     let __mpc_key = key(&(&a, &b));            // borrows the parameters...
+//!     fn __mpc_tag() -> &'static str { TAG }   // or tag_of(type_name_of_val(&__mpc_tag))
+//!     fn __mpc_store() -> Option<Arc<dyn Store>> { init_store(__mpc_tag(), STORE) } // or default_store
+//!     static __MPC_SITE: SyncSite = SyncSite::new(__mpc_tag, __mpc_store);
+//!     let __mpc_key = key_in(&(&a, &b), type_name_of_val(&|| ())); // borrows the parameters...
 //!     call::<Codec, _, _>(&__MPC_SITE, __mpc_key, move || -> Ret { BODY })   // ...before this moves them
 //! }
 //! ```
@@ -35,7 +36,6 @@ pub fn expand(plan: Plan, func: ItemFn) -> TokenStream {
     let Plan {
         tag,
         key,
-        generic_key_parts,
         store,
         codec,
         ret,
@@ -72,7 +72,7 @@ pub fn expand(plan: Plan, func: ItemFn) -> TokenStream {
                 fn __mpc_store()
                     -> ::core::option::Option<::std::sync::Arc<dyn #store_trait>>
                 {
-                    #init(#tag, #store)
+                    #init(__mpc_tag(), #store)
                 }
             },
             quote!(__mpc_store),
@@ -82,8 +82,14 @@ pub fn expand(plan: Plan, func: ItemFn) -> TokenStream {
 
     // Spanned on the parameter list, so that "`T: Serialize` is not satisfied" points at it.
     let params_span = sig.paren_token.span.join();
-    let key_material = key_material(&key, &generic_key_parts, params_span);
-    let key_call = quote_spanned!(params_span=> ::miniperscache::__private::key(&#key_material));
+    let key_material = key_material(&key, params_span);
+    // A closure's type name spells out every generic argument of the context it is created in:
+    // the fn's own type and const parameters, `impl Trait` arguments, and the parameters of an
+    // enclosing generic `impl`. They join the key, so `Wrap::<u8>::make(1)` and
+    // `Wrap::<u64>::make(1)` never share an entry.
+    let key_call = quote_spanned!(params_span=>
+        ::miniperscache::__private::key_in(&#key_material, ::core::any::type_name_of_val(&|| ()))
+    );
 
     // Spanned on the return type, so that "`T: Serialize` is not satisfied" points at it.
     let call = match (is_async, returns_result) {
@@ -119,8 +125,11 @@ pub fn expand(plan: Plan, func: ItemFn) -> TokenStream {
         #(#outer)*
         #vis #sig {
             #(#inner)*
+            fn __mpc_tag() -> &'static str {
+                #tag
+            }
             #store_fn_item
-            static __MPC_SITE: #site = #site::new(#tag, #store_fn);
+            static __MPC_SITE: #site = #site::new(__mpc_tag, #store_fn);
             let __mpc_key = #key_call;
             #call
         }
@@ -128,9 +137,9 @@ pub fn expand(plan: Plan, func: ItemFn) -> TokenStream {
 }
 
 /// The value whose key is taken: a tuple of references to the kept parameters, or the key
-/// function's result; paired with the generic parameters' names and values when there are any.
-fn key_material(key: &KeySource, generic_key_parts: &[TokenStream], span: Span) -> TokenStream {
-    let args = match key {
+/// function's result.
+fn key_material(key: &KeySource, span: Span) -> TokenStream {
+    match key {
         KeySource::Params(params) => {
             let refs = params.iter().map(param_ref);
             quote_spanned!(span=> (#(#refs,)*))
@@ -141,11 +150,6 @@ fn key_material(key: &KeySource, generic_key_parts: &[TokenStream], span: Span) 
             let path_tokens = path.to_token_stream();
             quote_spanned!(path.span()=> #path_tokens(#(#refs),*))
         }
-    };
-    if generic_key_parts.is_empty() {
-        args
-    } else {
-        quote_spanned!(span=> (#args, (#(#generic_key_parts,)*)))
     }
 }
 

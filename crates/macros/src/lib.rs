@@ -37,7 +37,7 @@ use proc_macro::TokenStream;
 ///
 /// | option | meaning | default |
 /// | --- | --- | --- |
-/// | `tag = "name"` | the cache tag: the namespace the function's entries live in | `concat!(module_path!(), "::", "<fn name>")` |
+/// | `tag = "name"` | the cache tag: the namespace the function's entries live in | the function's path, e.g. `my_crate::geo::geocode` or `my_crate::User::name` |
 /// | `skip(a, b)` | parameters left out of the key | every parameter is part of the key |
 /// | `key = path::to::fn` | a function computing the key material from every parameter | the parameters themselves |
 /// | `store = <expr>` | the store the entries go to | the default store |
@@ -54,8 +54,11 @@ use proc_macro::TokenStream;
 /// combined with `skip`. Thanks to deref coercion, a key function may declare `text: &str` for a
 /// `text: &str` parameter (it is passed a `&&str`).
 ///
-/// For a generic function, the name of each type parameter and the value of each const parameter
-/// are part of the key too, so `parse::<u32>("1")` and `parse::<u64>("1")` never share an entry.
+/// In a generic context, the generic arguments join the key: the function's own type and const
+/// parameters, the types of its `impl Trait` arguments and the parameters of an enclosing generic
+/// `impl`, so `parse::<u32>("1")` and `parse::<u64>("1")`, or `Wrap::<u8>::make(1)` and
+/// `Wrap::<u64>::make(1)`, never share an entry. (They are read from a closure's type name, whose
+/// spelling a new compiler may change: such entries are then computed once more.)
 ///
 /// Changing the tag, the parameters or their types starts a fresh set of entries; changing the
 /// body does not: use a new `tag` when the function's meaning changes.

@@ -61,7 +61,7 @@
 //! | 9 | `uuid.UUID` | `0x4b` `UUID` | its 16 bytes |
 //! | 10 | `pathlib.PurePath` (so `Path`) | `0x4c` `PATH` | type · `str(path)` |
 //! | 11 | dataclass instances | `0x4d` `DATACLASS` | type · (`STR` field name · value) per `dataclasses.fields()`, in order · `END` |
-//! | 12 | pydantic v2 models | `0x4f` `PYDANTIC` | type · the walked `model_dump(mode="python")` |
+//! | 12 | pydantic v2 models | `0x4f` `PYDANTIC` | type · (`STR` field name · value) per field of `__pydantic_fields__`, in order, read with `getattr` (so `exclude=True` fields count) · the walked `__pydantic_extra__` (`NONE` without extras) · `END` |
 //! | 13 | tuple subclasses with `_fields` (NamedTuples) | `0x4e` `NAMEDTUPLE` | type · (`STR` field name · value) per field · `END` |
 //! | 14 | other subclasses of the exact built-in types above | `0x44` `SUBCLASS` | type · the value encoded as its base type |
 //! | 15 | other objects with the buffer protocol (`memoryview`, `array.array`, ...) | `0x51` `BUFFER` | type · format as a name · `u64` itemsize · `u64` ndim · `u64` per dimension · digest |
@@ -123,8 +123,9 @@ mod pytag {
 }
 
 /// How deep values may nest before the walker gives up (a list that contains itself would
-/// otherwise recurse forever).
-pub(crate) const MAX_DEPTH: usize = 200;
+/// otherwise recurse forever). Each level takes about 1 KB of native stack, so 100 levels fit
+/// even in a thread started with a small stack.
+pub(crate) const MAX_DEPTH: usize = 100;
 
 /// The 32-byte key of bound call arguments: (parameter name, value) pairs in signature order,
 /// skipped ones already removed. `batch=True` keys one element of a batched call (a different key
@@ -434,12 +435,25 @@ impl<'a, 'py> Walker<'a, 'py> {
         }
 
         if is_pydantic_model(&ty)? {
-            let kwargs = PyDict::new(py);
-            kwargs.set_item(intern!(py, "mode"), intern!(py, "python"))?;
-            let dumped = obj.call_method(intern!(py, "model_dump"), (), Some(&kwargs))?;
+            // Every field by `getattr`, not `model_dump()`, which leaves out `exclude=True`
+            // fields: two models differing only there are different arguments.
             enc.tag(pytag::PYDANTIC);
             write_type(enc, &ty)?;
-            return self.walk(enc, &dumped).at(|| ".model_dump()".to_owned());
+            let fields = ty.getattr(intern!(py, "__pydantic_fields__"))?;
+            for name in fields.cast::<PyDict>()?.keys() {
+                let name = name.cast::<PyString>()?;
+                enc.tag(tag::STR);
+                write_str(enc, name)?;
+                let value = obj.getattr(name)?;
+                self.walk(enc, &value).at(|| format!(".{name}"))?;
+            }
+            let extra = obj
+                .getattr_opt(intern!(py, "__pydantic_extra__"))?
+                .unwrap_or_else(|| py.None().into_bound(py));
+            self.walk(enc, &extra)
+                .at(|| ".__pydantic_extra__".to_owned())?;
+            enc.tag(tag::END);
+            return Ok(());
         }
 
         if self.builtin_subclass(enc, obj, &ty)?.is_some() {

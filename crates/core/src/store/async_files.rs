@@ -37,10 +37,15 @@ impl AsyncFileStore {
         self.inner.root()
     }
 
+    /// Runs `f` on tokio's blocking pool, or inline when no tokio runtime is running (e.g. under
+    /// another executor), where there is no pool to use.
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&FileStore) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return f(&self.inner);
+        }
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || f(&inner))
             .await

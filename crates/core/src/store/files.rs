@@ -31,9 +31,13 @@ pub struct FileStore {
 }
 
 impl FileStore {
-    /// A store rooted at `root` (created, 0700, on first write).
+    /// A store rooted at `root` (created, 0700, on first write). A relative root is resolved
+    /// against the working directory now, so a later change of directory does not move it.
     pub fn new(root: impl Into<PathBuf>) -> FileStore {
-        FileStore { root: root.into() }
+        let root = root.into();
+        FileStore {
+            root: std::path::absolute(&root).unwrap_or(root),
+        }
     }
 
     /// A store under the default cache folder: `<cache dir>/files-v1` (see
@@ -135,15 +139,18 @@ impl Store for FileStore {
         let mut removed = 0;
         for entry in entries {
             let entry = entry.at("listing tag folder", &dir)?;
+            // A temporary file is a write in progress: removing it would make that write fail.
+            if is_temp(&entry.file_name()) {
+                continue;
+            }
             let path = entry.path();
             match fs::remove_file(&path) {
-                Ok(()) if !is_temp(&entry.file_name()) => removed += 1,
-                Ok(()) => {}
+                Ok(()) => removed += 1,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e).at("removing cache entry", path),
             }
         }
-        // A concurrent writer may have added a file meanwhile; the folder then stays.
+        // Fails, and the folder stays, while a write is in progress in it.
         let _ = fs::remove_dir(&dir);
         Ok(removed)
     }
@@ -165,7 +172,13 @@ impl Store for FileStore {
             }
             let (mut entries, mut bytes) = (0, 0);
             let path = dir.path();
-            for file in fs::read_dir(&path).at("listing tag folder", &path)? {
+            let files = match fs::read_dir(&path) {
+                Ok(files) => files,
+                // Deleted meanwhile (`delete_tag`): the tag has no entries any more.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e).at("listing tag folder", path),
+            };
+            for file in files {
                 let file = file.at("listing tag folder", &path)?;
                 if is_temp(&file.file_name()) {
                     continue;

@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::fs::{create_private_dir, default_dir, touch_private_file};
 use super::{AsyncStore, BoxFuture, Store, TagInfo};
-use crate::error::{Error, Result};
+use crate::error::{Error, IoResultExt, Result};
 use crate::expiry::{Clock, SystemClock};
 use crate::key::Key;
 
@@ -66,8 +66,36 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    pool: Mutex<Vec<Connection>>,
+    pool: Mutex<Pool>,
     clock: Arc<dyn Clock>,
+}
+
+/// Idle connections, and the process that opened them: SQLite connections must not cross a
+/// `fork()` (their POSIX locks belong to the parent), so a child opens its own.
+struct Pool {
+    pid: u32,
+    idle: Vec<Connection>,
+}
+
+impl Pool {
+    fn new() -> Pool {
+        Pool {
+            pid: std::process::id(),
+            idle: Vec::new(),
+        }
+    }
+
+    /// Forgets connections inherited through `fork()`. They are leaked, not closed: closing
+    /// them would release the parent's locks.
+    fn check_pid(&mut self) {
+        let pid = std::process::id();
+        if self.pid != pid {
+            for conn in self.idle.drain(..) {
+                std::mem::forget(conn);
+            }
+            self.pid = pid;
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -86,7 +114,9 @@ impl SqliteStore {
     /// When the folder or file cannot be created, the file is not a SQLite database, or it was
     /// written by a newer schema.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
-        let path = path.as_ref().to_path_buf();
+        // Absolute, so that connections opened after a change of working directory reach the
+        // same file.
+        let path = std::path::absolute(path.as_ref()).at("resolving cache path", path.as_ref())?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             create_private_dir(parent)?;
         }
@@ -94,7 +124,7 @@ impl SqliteStore {
         let store = SqliteStore {
             inner: Arc::new(Inner {
                 path,
-                pool: Mutex::new(Vec::new()),
+                pool: Mutex::new(Pool::new()),
                 clock: Arc::new(SystemClock),
             }),
         };
@@ -174,19 +204,19 @@ impl SqliteStore {
 
     fn release(&self, conn: Connection) {
         let mut pool = self.inner.pool.lock().unwrap_or_else(|e| e.into_inner());
-        if pool.len() < POOL_SIZE {
-            pool.push(conn);
+        pool.check_pid();
+        if pool.idle.len() < POOL_SIZE {
+            pool.idle.push(conn);
         }
     }
 
     /// Runs `f` on a pooled connection.
     fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let pooled = self
-            .inner
-            .pool
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop();
+        let pooled = {
+            let mut pool = self.inner.pool.lock().unwrap_or_else(|e| e.into_inner());
+            pool.check_pid();
+            pool.idle.pop()
+        };
         let mut conn = match pooled {
             Some(c) => c,
             None => self.connect()?,
