@@ -370,3 +370,32 @@ def test_keys_are_stable_across_processes() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == here.hex()
+
+
+def test_keys_are_pinned() -> None:
+    """Golden keys: if these change, every stored Python cache is invalidated (bump
+    KEY_FORMAT_VERSION on purpose). The first two and the raw key were computed independently,
+    with the `blake3` package over bytes built by hand from docs/formats.md and crates/python."""
+    np = pytest.importorskip("numpy")
+    assert _rust.KEY_FORMAT_VERSION == 1
+    assert (
+        _rust.hash_arguments([("x", 1), ("s", "hi")]).hex()
+        == "b8f8d76a440534c4fca23a194720f4fa922cfefbff5e2e05339cde18b17e15dd"
+    )
+    assert (
+        _rust.hash_arguments([("a", np.arange(3, dtype="<i8"))]).hex()
+        == "1c20a90920b01350255e57f76e4cadf57763e76852511d3036b800e9776002ef"
+    )
+    assert (
+        _rust.hash_arguments([("x", 1)], batch=True).hex()
+        == "3328d09c9da7636f3460d019185e0ff570dc7e44781ade973a2b3942afd06902"
+    )
+    assert (
+        _rust.hash_values((1, "a"), {"k": [1.5, None]}).hex()
+        == "7fe718a1c8def753ee19176c9f4037dd4230fca21aafd1b46b6ea73a5f7660f2"
+    )
+    # The same raw-key derivation as the Rust engine's `Key::from_material(b"abc")`.
+    assert (
+        _rust.raw_key(b"abc").hex()
+        == "30fc0cf25b0f6183502730ae393fed6af077d5ab905e9bf8b558b3270c2a9d54"
+    )
