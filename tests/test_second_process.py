@@ -50,3 +50,35 @@ def test_second_process_hits(tmp_path: Path, isolated: Path, storage: str) -> No
     ]
     assert outputs == ["49 27 64\n"] * 2
     assert (tmp_path / "runs.txt").read_text().splitlines() == ["sync 7", "async 3", "sync 8"]
+
+
+def test_a_called_function_from_main_can_be_copied_by_value(tmp_path: Path) -> None:
+    """dill (like cloudpickle, joblib) copies `__main__` functions by value, closure and all; after
+    a first call that closure holds an open store, which must pickle too."""
+    script = tmp_path / "by_value.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import dill
+            from miniperscache import FileStorage, cached
+
+            @cached(tag="main_fn")
+            def main_fn(x):
+                return x + 1
+
+            @cached(tag="main_files", storage=FileStorage("files"))
+            def main_files(x):
+                return x * 2
+
+            assert main_fn(1) == 2 and main_files(2) == 4
+            assert dill.loads(dill.dumps(main_fn))(1) == 2
+            assert dill.loads(dill.dumps(main_files))(2) == 4
+            print("ok")
+            """
+        )
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

@@ -248,3 +248,16 @@ def test_a_forked_child_opens_its_own_sqlite_connection(tmp_path: Path) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     assert storage.get("t", b"child") == b"child"
     assert storage.get("t", b"k") == b"parent"
+
+
+@pytest.mark.parametrize("make", [SqliteStorage, FileStorage, AsyncFileStorage])
+def test_storages_pickle_as_their_location(make: Any, tmp_path: Path) -> None:
+    import pickle
+
+    storage = make(tmp_path / "store")
+    copy = pickle.loads(pickle.dumps(storage))
+    assert type(copy) is type(storage)
+    assert repr(copy) == repr(storage)
+    inner = getattr(storage, "storage", storage)
+    inner.set("t", b"k", b"v")
+    assert getattr(copy, "storage", copy).get("t", b"k") == b"v"

@@ -30,6 +30,8 @@ class SqliteStore:
     def __new__(cls, path: str | PathLike[str] | None = None) -> SqliteStore: ...
     @property
     def path(self) -> str: ...
+    def __reduce__(self) -> tuple[type[SqliteStore], tuple[str]]:
+        """Pickles as the path: unpickling opens the same database."""
     def get(self, tag: str, key: bytes, codec: str | None = None) -> bytes | None:
         """The payload stored under (tag, key), or None when absent, expired, damaged, or written
         by another codec (`codec=None` accepts any codec). `key` must be 32 bytes."""
@@ -64,6 +66,8 @@ class FileStore:
     def __new__(cls, root: str | PathLike[str] | None = None) -> FileStore: ...
     @property
     def root(self) -> str: ...
+    def __reduce__(self) -> tuple[type[FileStore], tuple[str]]:
+        """Pickles as the root: unpickling opens the same folder."""
     def get(self, tag: str, key: bytes, codec: str | None = None) -> bytes | None: ...
     def get_many(
         self, tag: str, keys: Sequence[bytes], codec: str | None = None

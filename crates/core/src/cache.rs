@@ -186,7 +186,8 @@ impl<C: Codec> Cache<C> {
         key: &Key,
         value: &T,
     ) -> Result<()> {
-        let (bytes, expires_at) = seal::<C, T>(value, self.clock.now_millis(), self.time_to_live)?;
+        let (bytes, expires_at) =
+            seal::<C, T>(tag, key, value, self.clock.now_millis(), self.time_to_live)?;
         self.store.set(tag, key, &bytes, expires_at)
     }
 
@@ -276,8 +277,10 @@ pub(crate) fn tolerate<T, E: From<Error>>(
     }
 }
 
-/// Encodes a value into an entry stamped `now`, expiring after `ttl`.
+/// Encodes a value into the entry for `tag` and `key`, stamped `now`, expiring after `ttl`.
 pub(crate) fn seal<C: Codec, T: Serialize + ?Sized>(
+    tag: &str,
+    key: &Key,
     value: &T,
     now: i64,
     ttl: Option<Duration>,
@@ -285,7 +288,7 @@ pub(crate) fn seal<C: Codec, T: Serialize + ?Sized>(
     let payload = C::encode(value)?;
     let expires_at = ttl.map(|t| now.saturating_add(duration_millis(t).max(1)));
     Ok((
-        Entry::new(C::ID, &payload, now, expires_at).encode()?,
+        Entry::new(C::ID, &payload, now, expires_at).encode(tag, key)?,
         expires_at,
     ))
 }
@@ -298,7 +301,7 @@ pub(crate) fn open<C: Codec, T: DeserializeOwned>(
     bytes: &[u8],
     now: i64,
 ) -> Option<T> {
-    let entry = match Entry::decode(bytes) {
+    let entry = match Entry::decode(bytes, tag, key) {
         Ok(e) => e,
         Err(e) => {
             tracing::warn!(tag, %key, error = %e, "miniperscache: ignoring a damaged entry");

@@ -11,14 +11,18 @@
 //! 15+n    8     expires_at, unix milliseconds, i64 little-endian; 0 = never
 //! 23+n    2     meta length m, u16 little-endian
 //! 25+n    m     meta: writer stamp and future extensions (opaque here)
-//! 25+n+m  8     checksum: the first 8 bytes of BLAKE3 over every byte before it and the payload
+//! 25+n+m  8     checksum: the first 8 bytes of BLAKE3( u64 LE tag length · tag · key ·
+//!               every byte before the checksum · payload )
 //! 33+n+m  ...   payload: the value as its codec wrote it
 //! ```
 //!
-//! A value whose magic, version, flags, lengths or checksum are wrong is reported as
-//! [`Error::Corrupt`] and read as a miss: it is never returned and never a crash.
+//! The checksum covers the entry's tag and key although they are not stored in it: an entry copied
+//! or renamed to another key fails the check like a damaged one. A value whose magic, version,
+//! flags, lengths or checksum are wrong is reported as [`Error::Corrupt`] and read as a miss: it is
+//! never returned and never a crash.
 
 use crate::error::{Error, Result};
+use crate::key::Key;
 
 /// The magic bytes that open every entry.
 pub const MAGIC: [u8; 4] = *b"MPCE";
@@ -65,12 +69,12 @@ impl<'a> Entry<'a> {
         self.expires_at.is_some_and(|t| t <= now_ms)
     }
 
-    /// Writes the envelope and payload.
+    /// Writes the envelope and payload of the entry stored under `tag` and `key`.
     ///
     /// # Errors
     /// [`Error::Config`] when the codec id is empty or longer than 255 bytes, or the metadata longer
     /// than 65535 bytes.
-    pub fn encode(&self) -> Result<Vec<u8>> {
+    pub fn encode(&self, tag: &str, key: &Key) -> Result<Vec<u8>> {
         let codec = self.codec.as_bytes();
         let codec_len = u8::try_from(codec.len())
             .ok()
@@ -93,17 +97,17 @@ impl<'a> Entry<'a> {
         out.extend_from_slice(&self.expires_at.unwrap_or(0).to_le_bytes());
         out.extend_from_slice(&meta_len.to_le_bytes());
         out.extend_from_slice(self.meta);
-        let sum = checksum(&out, self.payload);
+        let sum = checksum(tag, key, &out, self.payload);
         out.extend_from_slice(&sum);
         out.extend_from_slice(self.payload);
         Ok(out)
     }
 
-    /// Reads an envelope, checking everything it can.
+    /// Reads the envelope of the entry found under `tag` and `key`, checking everything it can.
     ///
     /// # Errors
     /// [`Error::Corrupt`] saying what was wrong.
-    pub fn decode(bytes: &'a [u8]) -> Result<Entry<'a>> {
+    pub fn decode(bytes: &'a [u8], tag: &str, key: &Key) -> Result<Entry<'a>> {
         let mut r = Reader { bytes, pos: 0 };
         if r.take(4)? != MAGIC {
             return Err(corrupt("not a miniperscache entry (bad magic)"));
@@ -128,8 +132,10 @@ impl<'a> Entry<'a> {
         let header_end = r.pos;
         let stored_sum = r.take(CHECKSUM_LEN)?;
         let payload = &bytes[r.pos..];
-        if checksum(&bytes[..header_end], payload) != stored_sum {
-            return Err(corrupt("checksum mismatch (the entry was damaged)"));
+        if checksum(tag, key, &bytes[..header_end], payload) != stored_sum {
+            return Err(corrupt(
+                "checksum mismatch (the entry was damaged, or moved from another key)",
+            ));
         }
         Ok(Entry {
             codec,
@@ -141,8 +147,11 @@ impl<'a> Entry<'a> {
     }
 }
 
-fn checksum(header: &[u8], payload: &[u8]) -> [u8; CHECKSUM_LEN] {
+fn checksum(tag: &str, key: &Key, header: &[u8], payload: &[u8]) -> [u8; CHECKSUM_LEN] {
     let mut h = blake3::Hasher::new();
+    h.update(&(tag.len() as u64).to_le_bytes());
+    h.update(tag.as_bytes());
+    h.update(key.as_bytes());
     h.update(header);
     h.update(payload);
     let mut out = [0u8; CHECKSUM_LEN];
@@ -183,6 +192,8 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
+    const KEY: Key = Key::from_bytes([7; 32]);
+
     #[test]
     fn round_trip() {
         let e = Entry::new(
@@ -191,31 +202,41 @@ mod tests {
             1_700_000_000_000,
             Some(1_800_000_000_000),
         );
-        let bytes = e.encode().unwrap();
-        assert_eq!(Entry::decode(&bytes).unwrap(), e);
+        let bytes = e.encode("t", &KEY).unwrap();
+        assert_eq!(Entry::decode(&bytes, "t", &KEY).unwrap(), e);
         let never = Entry::new("json", b"", 5, None);
-        assert_eq!(Entry::decode(&never.encode().unwrap()).unwrap(), never);
+        let bytes = never.encode("t", &KEY).unwrap();
+        assert_eq!(Entry::decode(&bytes, "t", &KEY).unwrap(), never);
     }
 
     #[test]
     fn every_flipped_byte_is_detected() {
         let bytes = Entry::new("msgpack", b"some payload", 1, Some(2))
-            .encode()
+            .encode("t", &KEY)
             .unwrap();
         for i in 0..bytes.len() {
             let mut bad = bytes.clone();
             bad[i] ^= 0x40;
             assert!(
-                matches!(Entry::decode(&bad), Err(Error::Corrupt { .. })),
+                matches!(Entry::decode(&bad, "t", &KEY), Err(Error::Corrupt { .. })),
                 "flip at {i} not detected"
             );
         }
         for n in 0..bytes.len() {
             assert!(
-                Entry::decode(&bytes[..n]).is_err(),
+                Entry::decode(&bytes[..n], "t", &KEY).is_err(),
                 "truncation to {n} not detected"
             );
         }
+    }
+
+    #[test]
+    fn an_entry_moved_to_another_key_or_tag_is_detected() {
+        let bytes = Entry::new("json", b"1", 0, None).encode("t", &KEY).unwrap();
+        let other = Key::from_bytes([8; 32]);
+        assert!(Entry::decode(&bytes, "t", &other).is_err());
+        assert!(Entry::decode(&bytes, "u", &KEY).is_err());
+        assert!(Entry::decode(&bytes, "t", &KEY).is_ok());
     }
 
     #[test]
@@ -228,7 +249,9 @@ mod tests {
 
     #[test]
     fn header_layout_is_pinned() {
-        let bytes = Entry::new("json", b"1", 0x0102, None).encode().unwrap();
+        let bytes = Entry::new("json", b"1", 0x0102, None)
+            .encode("t", &KEY)
+            .unwrap();
         assert_eq!(&bytes[..4], b"MPCE");
         assert_eq!(bytes[4], 1);
         assert_eq!(bytes[6], 4);

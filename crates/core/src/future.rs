@@ -166,7 +166,8 @@ impl<C: Codec> AsyncCache<C> {
         key: &Key,
         value: &T,
     ) -> Result<()> {
-        let (bytes, expires_at) = seal::<C, T>(value, self.clock.now_millis(), self.time_to_live)?;
+        let (bytes, expires_at) =
+            seal::<C, T>(tag, key, value, self.clock.now_millis(), self.time_to_live)?;
         self.store.set(tag, key, bytes, expires_at).await
     }
 

@@ -208,8 +208,12 @@ fn found<C: Codec, T: DeserializeOwned>(
     }
 }
 
-fn sealed<C: Codec, T: Serialize>(tag: &str, value: &T) -> Option<(Vec<u8>, Option<i64>)> {
-    seal::<C, T>(value, SystemClock.now_millis(), None)
+fn sealed<C: Codec, T: Serialize>(
+    tag: &str,
+    key: &Key,
+    value: &T,
+) -> Option<(Vec<u8>, Option<i64>)> {
+    seal::<C, T>(tag, key, value, SystemClock.now_millis(), None)
         .inspect_err(|e| tracing::warn!(tag, error = %e, "miniperscache: value not stored"))
         .ok()
 }
@@ -249,7 +253,7 @@ where
     }
     tracing::debug!(tag, %key, "miniperscache: miss");
     let value = f()?;
-    if let Some((bytes, expires_at)) = sealed::<C, T>(tag, &value) {
+    if let Some((bytes, expires_at)) = sealed::<C, T>(tag, &key, &value) {
         report_write(tag, store.set(tag, &key, &bytes, expires_at));
     }
     Ok(value)
@@ -288,7 +292,7 @@ where
     }
     tracing::debug!(tag, %key, "miniperscache: miss");
     let value = fut.await?;
-    if let Some((bytes, expires_at)) = sealed::<C, T>(tag, &value) {
+    if let Some((bytes, expires_at)) = sealed::<C, T>(tag, &key, &value) {
         report_write(tag, store.set(tag, &key, bytes, expires_at).await);
     }
     Ok(value)

@@ -114,6 +114,27 @@ fn corrupted_sqlite_entry_is_recomputed() {
     assert_eq!(runs.get(), 2);
 }
 
+/// A valid entry copied onto another key (a "foreign" value) is a miss, not that key's answer.
+#[test]
+fn an_entry_moved_to_another_key_is_a_miss() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let cache = Cache::open(&db).unwrap();
+    cache.insert("t", &1, &"one").unwrap();
+    cache.insert("t", &2, &"two").unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE mpc_entries SET value = (SELECT value FROM mpc_entries WHERE key = ?1) WHERE key = ?2",
+        [&Key::of(&1).unwrap().as_bytes()[..], &Key::of(&2).unwrap().as_bytes()[..]],
+    )
+    .unwrap();
+    assert_eq!(cache.get::<String, _>("t", &2).unwrap(), None);
+    assert_eq!(
+        cache.get::<String, _>("t", &1).unwrap().as_deref(),
+        Some("one")
+    );
+}
+
 #[test]
 fn corrupted_file_entry_is_recomputed() {
     let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,7 @@ use miniperscache::{Error, FileStore, Key, SqliteStore, Store};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyType};
 
 use crate::errors::PyCacheError;
 
@@ -46,7 +46,8 @@ impl Backend {
         let found = py
             .detach(|| -> Result<Found, Error> {
                 let raw = self.store.get(tag, &key)?;
-                Ok(raw.and_then(|raw| open_entry(raw, codec, SystemClock.now_millis())))
+                let now = SystemClock.now_millis();
+                Ok(raw.and_then(|raw| open_entry(raw, tag, &key, codec, now)))
             })
             .map_err(PyCacheError)?;
         Ok(found.map(|(raw, start)| PyBytes::new(py, &raw[start..])))
@@ -69,7 +70,8 @@ impl Backend {
                 let now = SystemClock.now_millis();
                 Ok(raws
                     .into_iter()
-                    .map(|raw| raw.and_then(|raw| open_entry(raw, codec, now)))
+                    .zip(&keys)
+                    .map(|(raw, key)| raw.and_then(|raw| open_entry(raw, tag, key, codec, now)))
                     .collect())
             })
             .map_err(PyCacheError)?;
@@ -93,7 +95,7 @@ impl Backend {
         py.detach(|| -> Result<(), Error> {
             let now = SystemClock.now_millis();
             let expires_at = ttl_ms.map(|ms| now.saturating_add(ms));
-            let entry = Entry::new(codec, payload, now, expires_at).encode()?;
+            let entry = Entry::new(codec, payload, now, expires_at).encode(tag, &key)?;
             self.store.set(tag, &key, &entry, expires_at)
         })
         .map_err(PyCacheError)?;
@@ -120,10 +122,8 @@ impl Backend {
                 .into_iter()
                 .zip(items)
                 .map(|(key, (_, payload))| {
-                    Ok((
-                        key,
-                        Entry::new(codec, &payload[..], now, expires_at).encode()?,
-                    ))
+                    let entry = Entry::new(codec, &payload[..], now, expires_at);
+                    Ok((key, entry.encode(tag, &key)?))
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
             self.store.set_many(tag, &entries, expires_at)
@@ -182,8 +182,8 @@ fn ttl_millis(ttl: Option<f64>) -> PyResult<Option<i64>> {
 /// The payload of stored bytes, if they hold a valid, live entry written by `codec` (any codec when
 /// `None`). Damaged entries, expired ones and other codecs' read as misses: the caller recomputes
 /// and overwrites them.
-fn open_entry(raw: Vec<u8>, codec: Option<&str>, now_ms: i64) -> Found {
-    let entry = Entry::decode(&raw).ok()?;
+fn open_entry(raw: Vec<u8>, tag: &str, key: &Key, codec: Option<&str>, now_ms: i64) -> Found {
+    let entry = Entry::decode(&raw, tag, key).ok()?;
     if entry.is_expired(now_ms) || codec.is_some_and(|c| c != entry.codec) {
         return None;
     }
@@ -302,6 +302,11 @@ store_methods!(PySqliteStore {
     fn __repr__(&self) -> String {
         format!("SqliteStore({:?})", self.path.display().to_string())
     }
+
+    /// Pickles as its location: unpickling (in this process or another) opens the same store.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> (Bound<'py, PyType>, (PathBuf,)) {
+        (slf.get_type(), (slf.get().path.clone(),))
+    }
 });
 
 /// One file per entry under `<root>/<tag>/<key hex>`; atomic writes. `root=None`: the default
@@ -337,6 +342,11 @@ store_methods!(PyFileStore {
 
     fn __repr__(&self) -> String {
         format!("FileStore({:?})", self.root.display().to_string())
+    }
+
+    /// Pickles as its location: unpickling (in this process or another) opens the same store.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> (Bound<'py, PyType>, (PathBuf,)) {
+        (slf.get_type(), (slf.get().root.clone(),))
     }
 });
 
