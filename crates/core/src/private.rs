@@ -182,6 +182,22 @@ impl<S: ?Sized> Site<S> {
     }
 }
 
+impl AsyncSite {
+    /// [`resolve`](Site::resolve) for async code: opening a store may wait on the disk or on
+    /// another process's lock, so on tokio the first call opens it on the blocking pool.
+    async fn resolve_async(&self) -> (&'static str, Option<&Arc<dyn AsyncStore>>) {
+        #[cfg(feature = "async")]
+        if self.resolved.get().is_none() && tokio::runtime::Handle::try_current().is_ok() {
+            let (tag, init) = (self.tag, self.init);
+            if let Ok(opened) = tokio::task::spawn_blocking(move || (tag(), init())).await {
+                // Another task may have opened it meanwhile; either result is as good.
+                let _ = self.resolved.set(opened);
+            }
+        }
+        self.resolve()
+    }
+}
+
 fn usable_key(tag: &str, key: Result<Key>) -> Option<Key> {
     key.inspect_err(|e| tracing::warn!(tag, error = %e, "miniperscache: running uncached"))
         .ok()
@@ -283,7 +299,7 @@ where
     T: Serialize + DeserializeOwned,
     Fut: Future<Output = Result<T, E>>,
 {
-    let (tag, store) = site.resolve();
+    let (tag, store) = site.resolve_async().await;
     let (Some(store), Some(key)) = (store, usable_key(tag, key)) else {
         return fut.await;
     };

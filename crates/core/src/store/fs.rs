@@ -55,6 +55,7 @@ pub(crate) fn private_file_options() -> OpenOptions {
 }
 
 /// Creates `path` as an empty 0600 file unless it exists.
+#[cfg(feature = "sqlite")]
 pub(crate) fn touch_private_file(path: &Path) -> Result<()> {
     match private_file_options().create_new(true).open(path) {
         Ok(_) => Ok(()),
