@@ -27,6 +27,7 @@ fmt: ## Check Rust formatting
 .PHONY: lint
 lint: ## Clippy on every crate and target, warnings denied; the engine must not depend on pyo3
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo check -q -p miniperscache --no-default-features
 	@if cargo tree -p miniperscache -e normal | grep -q pyo3; then \
 		echo "crates/core must not depend on pyo3"; exit 1; fi
 
@@ -44,8 +45,8 @@ python-install: $(PY) ## Build the Python package with maturin and install it (a
 
 .PHONY: lint-python
 lint-python: ## ruff on the Python sources and tests
-	$(PY) -m ruff check python tests typing_tests examples
-	$(PY) -m ruff format --check python tests typing_tests examples
+	$(PY) -m ruff check python tests typing_tests examples benchmarks
+	$(PY) -m ruff format --check python tests typing_tests examples benchmarks
 
 .PHONY: typecheck
 typecheck: ## mypy --strict on the package and typing_tests; stubtest checks _rust.pyi against the binary
@@ -60,3 +61,7 @@ test-python: ## The pytest suite, against the installed package
 clean: ## Remove build outputs and the virtualenv
 	cargo clean
 	rm -rf $(VENV) .miniperscache
+
+.PHONY: bench
+bench: python-install ## Python cache-hit benchmark beside installed peers (diskcache, joblib, cachier)
+	$(PY) benchmarks/bench_hit.py
