@@ -261,3 +261,10 @@ def test_storages_pickle_as_their_location(make: Any, tmp_path: Path) -> None:
     inner = getattr(storage, "storage", storage)
     inner.set("t", b"k", b"v")
     assert getattr(copy, "storage", copy).get("t", b"k") == b"v"
+
+
+def test_text_keys_and_values_get_a_clear_error(storage: Any) -> None:
+    with pytest.raises(TypeError, match=r"key must be bytes, not str; encode text first"):
+        storage.get("t", "k")
+    with pytest.raises(TypeError, match=r"value must be bytes, not str"):
+        storage.set("t", b"k", "v")

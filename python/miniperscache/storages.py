@@ -37,8 +37,17 @@ async def to_thread(func: Callable[..., T], /, *args: Any) -> T:
     return await asyncio.to_thread(func, *args)
 
 
+def _as_bytes(what: str, value: object) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"{what} must be bytes, not {type(value).__qualname__}; "
+            f"encode text first, e.g. {what}.encode()"
+        )
+    return bytes(value)
+
+
 def _store_key(key: bytes) -> bytes:
-    key = bytes(key)
+    key = _as_bytes("key", key)
     return key if len(key) == 32 else _rust.raw_key(key)
 
 
@@ -83,7 +92,7 @@ class RustStorage(Storage):
         return self._store.get(tag, _store_key(key))
 
     def set(self, tag: str, key: bytes, value: bytes) -> None:
-        self._store.set(tag, _store_key(key), bytes(value), RAW_CODEC)
+        self._store.set(tag, _store_key(key), _as_bytes("value", value), RAW_CODEC)
 
     def delete_with_tag(self, tag: str) -> None:
         self._store.delete_tag(tag)
