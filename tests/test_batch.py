@@ -293,7 +293,7 @@ async def test_async_wrong_result_length_raises() -> None:
 
 
 async def test_async_decorator_rejects_sync_function() -> None:
-    with pytest.raises(ValueError, match="use batch_cached otherwise"):
+    with pytest.raises(ValueError, match="use batch_cached for regular functions"):
 
         @batch_cached_async(tag="t", batch_argument_names=["xs"])  # type: ignore[arg-type]
         def f(xs: list[int]) -> list[int]:

@@ -14,7 +14,6 @@ domain of its own (`_rust.hash_arguments(..., batch=True)`), so it never collide
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Coroutine, Sequence
 from typing import Any, Callable, TypeVar, cast
 
@@ -94,11 +93,6 @@ def mk_batch_cached(
     strict: bool = False,
 ) -> BatchCachedFunction[P, R]:
     """`batch_cached(...)(func)`; see `batch_cached` for the options."""
-    if inspect.iscoroutinefunction(func):
-        raise ValueError(
-            f"{getattr(func, '__qualname__', func)} is an async function: to cache async "
-            "functions, use batch_cached_async"
-        )
     setup = Setup(
         func,
         tag,
@@ -107,7 +101,7 @@ def mk_batch_cached(
         storage,
         force_tag_nonunique,
         strict,
-        is_async=False,
+        decorator="batch_cached",
     )
     batch = Batch(setup, func, batch_argument_names)
 
@@ -193,11 +187,6 @@ def mk_batch_cached_async(
     strict: bool = False,
 ) -> AsyncBatchCachedFunction[P, R]:
     """`batch_cached_async(...)(func)`; see `batch_cached_async` for the options."""
-    if not inspect.iscoroutinefunction(func):
-        raise ValueError(
-            f"{getattr(func, '__qualname__', func)} is not an async function: "
-            "batch_cached_async decorates `async def` functions; use batch_cached otherwise"
-        )
     setup = Setup(
         func,
         tag,
@@ -206,7 +195,7 @@ def mk_batch_cached_async(
         storage,
         force_tag_nonunique,
         strict,
-        is_async=True,
+        decorator="batch_cached_async",
     )
     batch = Batch(setup, func, batch_argument_names)
 

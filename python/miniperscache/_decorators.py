@@ -9,7 +9,6 @@ as a warning under the `miniperscache` logger and the call goes on uncached, unl
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Coroutine
 from typing import Any, Callable, TypeVar, cast
 
@@ -88,11 +87,6 @@ def mk_cached(
     strict: bool = False,
 ) -> CachedFunction[P, R]:
     """`cached(...)(func)`; see `cached` for the options."""
-    if inspect.iscoroutinefunction(func):
-        raise ValueError(
-            f"{getattr(func, '__qualname__', func)} is an async function: to cache async "
-            "functions, use cached_async"
-        )
     setup = Setup(
         func,
         tag,
@@ -101,7 +95,7 @@ def mk_cached(
         storage,
         force_tag_nonunique,
         strict,
-        is_async=False,
+        decorator="cached",
     )
     key_of, load, dump = setup.key_of, setup.load, setup.dump
 
@@ -184,12 +178,6 @@ def cached(
     return decorator
 
 
-def _is_async_callable(func: object) -> bool:
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
-        getattr(func, "__call__", None)  # noqa: B004 - an object with an async __call__
-    )
-
-
 def mk_cached_async(
     func: Callable[P, Coroutine[Any, Any, R]],
     tag: str,
@@ -201,11 +189,6 @@ def mk_cached_async(
     strict: bool = False,
 ) -> AsyncCachedFunction[P, R]:
     """`cached_async(...)(func)`; see `cached_async` for the options."""
-    if not _is_async_callable(func):
-        raise ValueError(
-            f"{getattr(func, '__qualname__', func)} is not an async function: cached_async "
-            "decorates `async def` functions; use cached for regular functions"
-        )
     setup = Setup(
         func,
         tag,
@@ -214,7 +197,7 @@ def mk_cached_async(
         storage,
         force_tag_nonunique,
         strict,
-        is_async=True,
+        decorator="cached_async",
     )
     key_of, load, dump = setup.key_of, setup.load, setup.dump
 

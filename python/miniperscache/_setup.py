@@ -3,6 +3,7 @@ the serializer and the storage backend, and how a call survives cache problems."
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any, Callable
 
@@ -50,6 +51,28 @@ def register_tag(tag: str, func: Callable[..., Any], force_tag_nonunique: bool) 
         _TAG_REGISTRY.setdefault(tag, _identity(func))
 
 
+def is_async_callable(func: object) -> bool:
+    """An `async def` function, or an object with an `async def __call__`."""
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )
+
+
+def check_asyncness(func: Callable[..., Any], decorator: str, is_async: bool) -> None:
+    """Raises ValueError when `func` is async and `decorator` is not, or the other way round."""
+    name = getattr(func, "__qualname__", func)
+    if is_async and not is_async_callable(func):
+        plain = decorator.removesuffix("_async")
+        raise ValueError(
+            f"{name} is not an async function: {decorator} decorates `async def` functions; "
+            f"use {plain} for regular functions"
+        )
+    if not is_async and is_async_callable(func):
+        raise ValueError(
+            f"{name} is an async function: to cache async functions, use {decorator}_async"
+        )
+
+
 class Setup:
     """Decoration-time work shared by every decorator: checks, key function, serializer."""
 
@@ -63,11 +86,15 @@ class Setup:
         force_tag_nonunique: bool,
         strict: bool,
         *,
-        is_async: bool,
+        decorator: str,
     ) -> None:
-        name = "cached_async" if is_async else "cached"
+        """`decorator` is the decorating function's name; a name ending in `_async` wants an
+        `async def` function, any other a regular one."""
+        name = decorator
+        is_async = decorator.endswith("_async")
         if not callable(func):
             raise TypeError(f"{name} decorates a function, got {type(func).__qualname__}")
+        check_asyncness(func, decorator, is_async)
         check_tag(tag, func, force_tag_nonunique)
         if storage is not None:
             if not is_async and _backends.is_async_storage(storage):
