@@ -18,7 +18,7 @@ example: ## Build and run the main example, in Rust then in Python (slow first c
 	$(PY) examples/basics.py
 
 .PHONY: test
-test: fmt lint test-rust python-install lint-python typecheck test-python ## Every check and test, as CI runs them
+test: fmt lint docs test-rust python-install lint-python typecheck test-python ## Every check and test, as CI runs them
 
 .PHONY: fmt
 fmt: ## Check Rust formatting
@@ -30,6 +30,10 @@ lint: ## Clippy on every crate and target, warnings denied; the engine must not 
 	cargo check -q -p miniperscache --no-default-features
 	@if cargo tree -p miniperscache -e normal | grep -q pyo3; then \
 		echo "crates/core must not depend on pyo3"; exit 1; fi
+
+.PHONY: docs
+docs: ## Rust API docs, with broken links and other rustdoc warnings denied
+	RUSTDOCFLAGS="-D warnings" cargo doc -q --workspace --no-deps
 
 .PHONY: test-rust
 test-rust: ## Rust tests: unit, integration, UI (trybuild) and doc tests

@@ -3,7 +3,7 @@
 /// The tags that open each encoded value (key format version 1).
 ///
 /// Tags `0x01..=0x3f` are written for Rust values by the serde encoder; `0x40..=0x7f` are reserved
-/// for the Python bindings' object walker, which documents its own. [`END`] closes every container.
+/// for the Python bindings' object walker, which documents its own. [`END`](tag::END) closes every container.
 pub mod tag {
     /// Closes a sequence, tuple, map, set or struct.
     pub const END: u8 = 0x00;
