@@ -310,3 +310,26 @@ async def test_async_cache_clear(calls: Calls) -> None:
     await double.cache_clear()
     await double([1])
     assert calls.count == 2
+
+
+def test_user_hasher_batch_keys_never_collide_with_plain_keys(storage: Store) -> None:
+    def hasher(x: Any) -> bytes:
+        return repr(x).encode()
+
+    @cached(tag="t", storage=storage, arg_hasher=hasher)
+    def plain(x: int) -> list[str]:
+        return ["plain"]
+
+    @batch_cached(
+        tag="t",
+        batch_argument_names=["x"],
+        storage=storage,
+        arg_hasher=hasher,
+        force_tag_nonunique=True,
+    )
+    def batched(x: list[int]) -> list[str]:
+        return ["batched" for _ in x]
+
+    assert plain(5) == ["plain"]
+    assert batched([5]) == ["batched"]
+    assert batched.cache_keys([5]) != [plain.cache_key(5)]

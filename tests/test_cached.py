@@ -8,6 +8,7 @@ import pickle
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -480,3 +481,73 @@ def test_mk_form(calls: Calls) -> None:
     g = mk_cached(f, "t", None, PickleSerializer(), SqliteStorage(), False)
     assert g(1) == g(1) == 1
     assert calls.count == 1
+
+
+def test_closures_lambdas_and_bound_methods_never_share_a_tag_by_name(calls: Calls) -> None:
+    def make(k: int) -> Any:
+        @cached(tag="closure")
+        def times(x: int) -> int:
+            return x * k
+
+        return times
+
+    assert make(2)(3) == 6
+    assert make(2)(3) == 6  # the same code capturing the same value: the same function
+    with pytest.raises(ValueError, match="lambda, closure or bound method"):
+        make(10)
+    cached(tag="lambda")(lambda x: x + 1)
+    with pytest.raises(ValueError, match="already used"):
+        cached(tag="lambda")(lambda x: x * 2)
+
+    class Model:
+        def __init__(self, k: int) -> None:
+            self.k = k
+
+        def predict(self, x: int) -> int:
+            return x * self.k
+
+    model = Model(2)
+    cached(tag="method")(model.predict)
+    cached(tag="method")(model.predict)  # the same instance's method again
+    with pytest.raises(ValueError, match="already used"):
+        cached(tag="method")(Model(3).predict)
+
+
+def test_serializer_classes_are_refused_and_codec_attributes_honoured(
+    storage: SqliteStorage | FileStorage,
+) -> None:
+    with pytest.raises(
+        TypeError, match=r"pass an instance, e.g. value_serializer=JsonSerializer\(\)"
+    ):
+
+        @cached(tag="cls", value_serializer=JsonSerializer)  # type: ignore[arg-type]
+        def h(x: int) -> int:
+            return x
+
+    class Text:
+        """One class, two configurations: only `codec` tells their entries apart."""
+
+        def __init__(self, codec: str, suffix: str) -> None:
+            self.codec = codec
+            self.suffix = suffix
+
+        def serialize(self, value: Any) -> bytes:
+            return (str(value) + self.suffix).encode()
+
+        def deserialize(self, value: bytes) -> Any:
+            return value.decode()
+
+    @cached(tag="t", storage=storage, value_serializer=Text("text-a", "a"))
+    def f(x: int) -> Any:
+        return x
+
+    @cached(
+        tag="t", storage=storage, value_serializer=Text("text-b", "b"), force_tag_nonunique=True
+    )
+    def g(x: int) -> Any:
+        return x
+
+    assert f(1) == 1
+    assert f(1) == "1a"  # its own entry, read back through its own serializer
+    assert g(1) == 1  # not f's entry: another codec
+    assert g(1) == "1b"

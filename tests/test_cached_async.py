@@ -517,3 +517,29 @@ async def test_mk_form(calls: Calls) -> None:
     g = mk_cached_async(f, "t", None, PickleSerializer(), SqliteStorage(), False)
     assert await g(1) == await g(1) == 1
     assert calls.count == 1
+
+
+async def test_a_users_blocking_storage_is_kept_off_the_event_loop() -> None:
+    class ThreadRecordingStorage(DictStorage):
+        def __init__(self) -> None:
+            super().__init__()
+            self.threads: set[int] = set()
+
+        def get(self, tag: str, key: bytes) -> bytes | None:
+            self.threads.add(threading.get_ident())
+            return super().get(tag, key)
+
+        def set(self, tag: str, key: bytes, value: bytes) -> None:
+            self.threads.add(threading.get_ident())
+            super().set(tag, key, value)
+
+    storage = ThreadRecordingStorage()
+
+    @cached_async(tag="t", storage=storage)
+    async def f(x: int) -> int:
+        return x + 1
+
+    assert await f(1) == 2
+    assert await f(1) == 2
+    assert storage.threads
+    assert threading.get_ident() not in storage.threads

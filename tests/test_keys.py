@@ -399,3 +399,34 @@ def test_keys_are_pinned() -> None:
         _rust.raw_key(b"abc").hex()
         == "30fc0cf25b0f6183502730ae393fed6af077d5ab905e9bf8b558b3270c2a9d54"
     )
+
+
+def test_keywords_named_like_var_args_reach_the_key() -> None:
+    def f(*args: Any, **kwargs: Any) -> None: ...
+
+    def g(x: int, **params: Any) -> None: ...
+
+    key_f = DefaultArgHasher()(f)
+    assert key_f(args=1) != key_f(args=2)
+    assert key_f(args=1) != key_f()
+    key_g = DefaultArgHasher()(g)
+    assert key_g(1, params={"a": 1}) != key_g(1, params={"a": 2})
+
+    def h(x: int, *args: Any) -> None: ...
+
+    with pytest.raises(TypeError):
+        DefaultArgHasher()(h)(1, args=5)
+
+
+def test_pandas_categoricals_and_signed_zeros() -> None:
+    pd = pytest.importorskip("pandas")
+    assert_all_different(
+        pd.Series(pd.Categorical(["a", "b"])),
+        pd.Series(pd.Categorical(["a", "b"], categories=["a", "b", "c"])),
+        pd.Series(pd.Categorical(["a", "b"], ordered=True)),
+        pd.Series(pd.Categorical(["b", "a"], categories=["b", "a"])),
+    )
+    assert value_key(pd.Series(pd.Categorical(["a", "b"]))) == value_key(
+        pd.Series(pd.Categorical(["a", "b"]))
+    )
+    assert_all_different(pd.Series([0.0]), pd.Series([-0.0]))

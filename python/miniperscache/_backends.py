@@ -226,4 +226,8 @@ def async_backend(storage: object, tag: str, codec: str) -> AsyncBackend:
             return _ThreadBackend(sync_backend(storage.storage, tag, codec))
     if is_async_storage(storage):
         return _UserAsyncBackend(storage, tag)
-    return AsyncBackend(sync_backend(storage, tag, codec))
+    backend = sync_backend(storage, tag, codec)
+    if isinstance(backend, _RustBackend):
+        return AsyncBackend(backend)  # short calls that release the GIL: inline
+    # A user's blocking storage may take any time: keep it off the event loop.
+    return _ThreadBackend(backend)

@@ -73,12 +73,20 @@ def key_fallback(obj: Any) -> Any:
     return NotImplemented
 
 
-def _pandas_values(pandas: Any, values: Any) -> tuple[str, Any]:
-    """A Series' or an Index's values: dtype (timezone included) and contents."""
-    dtype = str(values.dtype)
-    if dtype == "object":
-        return dtype, list(values)
-    return dtype, pandas.util.hash_pandas_object(values, index=False).to_numpy()
+def _pandas_values(pandas: Any, values: Any) -> tuple[Any, ...]:
+    """A Series' or an Index's values: dtype (timezone, categories included) and contents."""
+    dtype = values.dtype
+    numpy: Any = importlib.import_module("numpy")
+    if isinstance(dtype, pandas.CategoricalDtype):
+        categories = _pandas_values(pandas, dtype.categories)
+        return "category", categories, dtype.ordered, pandas.Categorical(values).codes
+    if isinstance(dtype, numpy.dtype):
+        if dtype.kind == "O":
+            return "object", list(values)
+        # The array itself, which the walker hashes exactly (-0.0 is not 0.0 there, unlike in
+        # pandas' row hashes).
+        return str(dtype), values.to_numpy()
+    return str(dtype), pandas.util.hash_pandas_object(values, index=False).to_numpy()
 
 
 def _pandas_index(pandas: Any, index: Any) -> tuple[Any, ...]:
@@ -110,8 +118,11 @@ class ArgumentBinder:
         ]
         self.positional = [p.name for p in params if p.kind in _POSITIONAL]
         self.keyword_only = [p.name for p in params if p.kind is kinds.KEYWORD_ONLY]
-        # Names a caller may pass by keyword (positional-only ones go to **kwargs, if any).
-        self._by_keyword = frozenset(p.name for p in params if p.kind is not kinds.POSITIONAL_ONLY)
+        # Names a caller may pass by keyword. Positional-only names, and the names of `*args` and
+        # `**kwargs` themselves, go to **kwargs (if any): `f(args=1)` is a keyword named "args".
+        self._by_keyword = frozenset(
+            p.name for p in params if p.kind in (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)
+        )
         self._defaults = [(p.name, p.default) for p in params if p.default is not _EMPTY]
         self.var_positional: str | None = next(
             (p.name for p in params if p.kind is kinds.VAR_POSITIONAL), None
@@ -263,12 +274,16 @@ KeyFunction = Callable[[tuple[Any, ...], dict[str, Any]], bytes]
 
 
 def key_function(
-    func: Callable[..., Any], arg_hasher: Callable[..., bytes] | MkArgHasherType | None
+    func: Callable[..., Any],
+    arg_hasher: Callable[..., bytes] | MkArgHasherType | None,
+    *,
+    batch: bool = False,
 ) -> tuple[KeyFunction, ArgumentBinder | None]:
     """The key function for `func` (and its binder, when keys come from the signature).
 
     A user's hasher returns bytes of any length; `_rust.raw_key` makes them a 32-byte key in a
-    domain of its own.
+    domain of its own, another one for the elements of a batched function (`batch=True`), so
+    that they never meet the keys of a plain function on the same tag.
     """
     if arg_hasher is None:
         arg_hasher = DefaultArgHasher()
@@ -289,6 +304,6 @@ def key_function(
                 f"arg_hasher {getattr(hasher, '__qualname__', hasher)!r} must return bytes, "
                 f"got {type(material).__qualname__}"
             )
-        return raw_key(bytes(material))
+        return raw_key(bytes(material), batch)
 
     return key, None

@@ -106,8 +106,9 @@ def hash_values(
     """The 32-byte key of positional and keyword values as given (kwargs order-insensitive); backs
     `default_raw_arg_hasher`."""
 
-def raw_key(material: bytes) -> bytes:
-    """The 32-byte key of raw key bytes a user's arg_hasher returned (any length)."""
+def raw_key(material: bytes, batch: bool = False) -> bytes:
+    """The 32-byte key of raw key bytes a user's arg_hasher returned (any length); `batch=True`
+    keys one element of a batched call, in a domain of its own."""
 
 def validate_path_tag(tag: str) -> None:
     """Raises InvalidTagError (a ValueError) for a tag a file store cannot hold: empty, '.', '..',

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 from typing import Any, Callable
 
 from . import _backends
@@ -16,14 +17,91 @@ __all__ = ["Setup", "check_tag", "logger", "register_tag", "require_tag"]
 
 logger = logging.getLogger("miniperscache")
 
-# Tags in use in this process -> (module, qualified name) of the function using it. Catches
-# copy-pasted tags; re-decorating the same function (a notebook cell run again) is fine.
-_TAG_REGISTRY: dict[str, tuple[str, str]] = {}
+# Tags in use in this process -> the function using it (see `_Owner`). Catches copy-pasted tags;
+# re-decorating the same function (a notebook cell run again) is fine.
+_TAG_REGISTRY: dict[str, _Owner] = {}
+_TAG_LOCK = threading.Lock()
 
 
-def _identity(func: Callable[..., Any]) -> tuple[str, str]:
-    module = getattr(func, "__module__", None) or "?"
-    return module, getattr(func, "__qualname__", None) or f"<object at {id(func):#x}>"
+class _Owner:
+    """What makes a decorated function "the same function" as another one.
+
+    A plain function is known by its module and qualified name, so that running a notebook cell
+    again re-decorates the same function. A name does not tell lambdas, closures (`<locals>`) and
+    bound methods apart (`make(2)` and `make(10)` build two `make.<locals>.f` that compute
+    different things), so for them the code, the captured values and the bound instance must
+    match too.
+    """
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.module = getattr(func, "__module__", None) or "?"
+        qualname = getattr(func, "__qualname__", None)
+        self.qualname = qualname or f"<{type(func).__qualname__} object>"
+        self.anonymous = qualname is None or any(
+            mark in qualname for mark in ("<lambda>", "<locals>")
+        )
+        self.bound_to: object = getattr(func, "__self__", None) if inspect.ismethod(func) else None
+        if self.bound_to is not None:
+            func = func.__func__  # type: ignore[attr-defined]
+            self.anonymous = True
+        self.code: object = getattr(func, "__code__", func if qualname is None else None)
+        cells = getattr(func, "__closure__", None) or ()
+        self.captured = tuple(_cell_contents(cell) for cell in cells)
+
+    def same_as(self, other: _Owner) -> bool:
+        if (self.module, self.qualname) != (other.module, other.qualname):
+            return False
+        if not (self.anonymous or other.anonymous):
+            return True
+        return (
+            self.bound_to is other.bound_to
+            and _equal(self.code, other.code)
+            and len(self.captured) == len(other.captured)
+            and all(_equal(a, b) for a, b in zip(self.captured, other.captured))
+        )
+
+    def __str__(self) -> str:
+        return f"{self.module}.{self.qualname}"
+
+
+_EMPTY_CELL = object()
+
+
+def _cell_contents(cell: Any) -> object:
+    try:
+        return cell.cell_contents
+    except ValueError:  # a cell not filled yet
+        return _EMPTY_CELL
+
+
+def _equal(a: object, b: object) -> bool:
+    """`a is b`, or `a == b` when that is a plain True (not an array, not an exception)."""
+    if a is b:
+        return True
+    try:
+        return (a == b) is True
+    except Exception:
+        return False
+
+
+def _check_owner(tag: str, func: Callable[..., Any], force_tag_nonunique: bool) -> None:
+    owner = _TAG_REGISTRY.get(tag)
+    if owner is None or force_tag_nonunique:
+        return
+    candidate = _Owner(func)
+    if owner.same_as(candidate):
+        return
+    hint = (
+        " A lambda, closure or bound method is the same function only with the same code, "
+        "captured values and instance: give each its own tag, or pass force_tag_nonunique=True "
+        "if they really compute the same thing."
+        if owner.anonymous or candidate.anonymous
+        else ""
+    )
+    raise ValueError(
+        f"miniperscache tag {tag!r} is already used by {owner}. Please use a unique tag for "
+        f"each function, or pass force_tag_nonunique=True to share it.{hint}"
+    )
 
 
 def require_tag(tag: object, decorator: str) -> None:
@@ -37,18 +115,18 @@ def check_tag(tag: object, func: Callable[..., Any], force_tag_nonunique: bool) 
     """Raises unless `tag` is a string no *other* function uses (see `register_tag`)."""
     if not isinstance(tag, str):
         raise TypeError(f"tag must be a str, got {type(tag).__qualname__}")
-    owner = _TAG_REGISTRY.get(tag)
-    if owner is not None and not force_tag_nonunique and owner != _identity(func):
-        raise ValueError(
-            f"miniperscache tag {tag!r} is already used by {owner[0]}.{owner[1]}. Please use a "
-            "unique tag for each function, or pass force_tag_nonunique=True to share it."
-        )
+    with _TAG_LOCK:
+        _check_owner(tag, func, force_tag_nonunique)
 
 
 def register_tag(tag: str, func: Callable[..., Any], force_tag_nonunique: bool) -> None:
-    """Records `func` as the user of `tag`, once its decoration has succeeded."""
-    if not force_tag_nonunique:
-        _TAG_REGISTRY.setdefault(tag, _identity(func))
+    """Records `func` as the user of `tag`, once its decoration has succeeded; checks again,
+    atomically, in case another thread took the tag meanwhile."""
+    if force_tag_nonunique:
+        return
+    with _TAG_LOCK:
+        _check_owner(tag, func, force_tag_nonunique)
+        _TAG_REGISTRY.setdefault(tag, _Owner(func))
 
 
 def is_async_callable(func: object) -> bool:
@@ -110,7 +188,9 @@ class Setup:
         self.codec = codec_id(self.serializer)
         self.key_of: KeyFunction
         self.binder: ArgumentBinder | None
-        self.key_of, self.binder = key_function(func, arg_hasher)
+        self.key_of, self.binder = key_function(
+            func, arg_hasher, batch=decorator.startswith("batch_")
+        )
         self.func = func
         self.tag = tag
         self.storage = storage

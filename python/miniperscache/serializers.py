@@ -127,6 +127,11 @@ class _DumpsLoads:
 
 def as_serializer(obj: Serializer | DumpsLoads | object) -> Serializer:
     """`obj` as a Serializer; TypeError if it has neither serialize/deserialize nor dumps/loads."""
+    if isinstance(obj, type):
+        raise TypeError(
+            f"value_serializer must be a serializer object, got the class {obj.__qualname__}: "
+            f"pass an instance, e.g. value_serializer={obj.__qualname__}()"
+        )
     if callable(getattr(obj, "serialize", None)) and callable(getattr(obj, "deserialize", None)):
         return cast(Serializer, obj)
     if callable(getattr(obj, "dumps", None)) and callable(getattr(obj, "loads", None)):
@@ -138,12 +143,21 @@ def as_serializer(obj: Serializer | DumpsLoads | object) -> Serializer:
 
 
 def codec_id(obj: Any) -> str:
-    """The codec id stored with entries `obj` wrote (at most 255 UTF-8 bytes)."""
+    """The codec id stored with entries `obj` wrote (at most 255 UTF-8 bytes): an entry written by
+    another serializer reads as a miss.
+
+    The built-in serializers have fixed ids. A user's serializer may name its format with a str
+    `codec` attribute (e.g. `codec = "zstd-json-v2"`, which also tells apart two configurations
+    of one class); otherwise its class's (or module's) qualified name is used.
+    """
     if isinstance(obj, _DumpsLoads):
         obj = obj.inner
-    own = getattr(type(obj), "codec", None)
-    if type(obj) in (PickleSerializer, DillSerializer, JsonSerializer) and isinstance(own, str):
-        name = own
+    builtin = (PickleSerializer, DillSerializer, JsonSerializer)
+    own = getattr(obj, "codec", None)
+    if type(obj) in builtin:
+        name = str(own)
+    elif isinstance(own, str) and own and own not in {cls.codec for cls in builtin}:
+        name = own if own.startswith("py:") else f"py:{own}"
     elif isinstance(obj, types.ModuleType):
         name = f"py:{obj.__name__}"
     else:

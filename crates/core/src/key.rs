@@ -12,8 +12,8 @@
 //!
 //! `domain` keeps keys made in different ways apart: [`Domain::Serde`] for Rust values through serde,
 //! [`Domain::Python`] for Python objects walked by the Python bindings, [`Domain::PythonBatch`] for one
-//! element of a batched Python call and [`Domain::Raw`] for key bytes a user's key function
-//! returned. Each `value` starts with a one-byte tag (see [`tag`]) and is self-delimiting: scalars have
+//! element of a batched Python call, and [`Domain::Raw`] (or [`Domain::RawBatch`] for one element
+//! of a batched call) for key bytes a user's key function returned. Each `value` starts with a one-byte tag (see [`tag`]) and is self-delimiting: scalars have
 //! a fixed width, strings and byte strings a `u64` length, and containers end with [`tag::END`].
 //! So no two different values encode to the same bytes. Integers are little-endian with their
 //! width in the tag, so `1u8` and `1u64` differ, as do `"a"` (a string) and `b"a"` (bytes).
@@ -53,6 +53,8 @@ pub enum Domain {
     Python = b'P',
     /// One element of a batched Python call.
     PythonBatch = b'B',
+    /// Raw bytes a user's key function returned for one element of a batched call.
+    RawBatch = b'b',
 }
 
 /// A cache key: 32 bytes of BLAKE3.
@@ -80,7 +82,12 @@ impl Key {
 
     /// The key of raw key bytes, e.g. those a user's key function returned.
     pub fn from_material(bytes: &[u8]) -> Key {
-        let mut hasher = KeyHasher::new(Domain::Raw);
+        Key::from_material_in(Domain::Raw, bytes)
+    }
+
+    /// The key of raw key bytes in `domain` ([`Domain::Raw`] or [`Domain::RawBatch`]).
+    pub fn from_material_in(domain: Domain, bytes: &[u8]) -> Key {
+        let mut hasher = KeyHasher::new(domain);
         hasher.encoder().bytes(bytes);
         hasher.finish()
     }

@@ -14,7 +14,8 @@
 //! hash_values:    BLAKE3( b'P' · KEY_FORMAT_VERSION · TUPLE · value* · END
 //!                                                    · (STR name · value)* · END )
 //!                 keyword arguments sorted by the UTF-8 bytes of their names
-//! raw_key:        the engine's Key::from_material (domain b'R')
+//! raw_key:        BLAKE3( domain · KEY_FORMAT_VERSION · u64 length · material )
+//!                 domain = b'R', or b'b' for one element of a batched call (batch=True)
 //! ```
 //!
 //! The two layouts cannot meet: one starts with `STR` or `END`, the other with `TUPLE`.
@@ -205,10 +206,13 @@ pub(crate) fn hash_values<'py>(
     Ok(PyBytes::new(py, hasher.finish().as_bytes()))
 }
 
-/// The 32-byte key of raw key bytes a user's arg_hasher returned (any length).
+/// The 32-byte key of raw key bytes a user's arg_hasher returned (any length); `batch=True` keys
+/// one element of a batched call, in a domain of its own.
 #[pyfunction]
-pub(crate) fn raw_key<'py>(py: Python<'py>, material: &[u8]) -> Bound<'py, PyBytes> {
-    PyBytes::new(py, Key::from_material(material).as_bytes())
+#[pyo3(signature = (material, batch = false))]
+pub(crate) fn raw_key<'py>(py: Python<'py>, material: &[u8], batch: bool) -> Bound<'py, PyBytes> {
+    let domain = if batch { Domain::RawBatch } else { Domain::Raw };
+    PyBytes::new(py, Key::from_material_in(domain, material).as_bytes())
 }
 
 /// Why a value could not be walked.
