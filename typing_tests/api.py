@@ -146,3 +146,23 @@ mk_plain(1)  # type: ignore[arg-type]
 mk_plain_async = mk_cached_async(plain_async, "mk_async")
 mk_async_call = mk_plain_async("x")
 checked_mk_async_call = assert_type(mk_async_call, Coroutine[Any, Any, bytes])
+
+
+class Model:
+    """Decorated methods bind like functions: the call's result keeps its type."""
+
+    def __cache_key__(self) -> str:
+        return "model"
+
+    @cached(tag="typing.method")
+    def predict(self, x: int) -> int:
+        return x
+
+    @cached_async(tag="typing.amethod")
+    async def apredict(self, x: int) -> str:
+        return str(x)
+
+
+async def use_methods() -> None:
+    assert_type(Model().predict(2), int)
+    assert_type(await Model().apredict(2), str)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Coroutine
-from typing import Any, Callable, TypeVar, cast
+from typing import Any, Callable, TypeVar, cast, overload
 
-from typing_extensions import ParamSpec, Protocol
+from typing_extensions import ParamSpec, Protocol, Self
 
 from ._keys import MkArgHasherType
 from ._setup import Setup, require_tag
@@ -47,6 +47,14 @@ class CachedFunction(Protocol[P, R]):
         """Deletes every entry of this function's tag."""
         ...
 
+    # A decorated method: looked up on an instance it is bound, like any function. The bound
+    # form's parameters are not spelled out (ParamSpec cannot drop `self`), its result type is.
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> Callable[..., R]: ...
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> Any: ...
+
 
 class AsyncCachedFunction(Protocol[P, R]):
     """What `cached_async` returns: the coroutine function, plus `cache_key()` and an async
@@ -63,6 +71,14 @@ class AsyncCachedFunction(Protocol[P, R]):
     async def cache_clear(self) -> None:
         """Deletes every entry of this function's tag."""
         ...
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
+    @overload
+    def __get__(
+        self, instance: object, owner: type[Any] | None = None
+    ) -> Callable[..., Coroutine[Any, Any, R]]: ...
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> Any: ...
 
 
 def _finish(wrapper: Callable[..., Any], setup: Setup) -> None:
