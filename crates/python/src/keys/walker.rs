@@ -34,16 +34,12 @@ impl<'a, 'py> Walker<'a, 'py> {
         } else if let Ok(b) = obj.cast_exact::<PyBool>() {
             enc.tag(tag::BOOL);
             enc.raw(&[u8::from(b.is_true())]);
-        } else if obj.is_exact_instance_of::<PyInt>() {
-            write_int(enc, obj)?;
-        } else if let Ok(f) = obj.cast_exact::<PyFloat>() {
-            enc.f64(f.value());
-        } else if let Ok(s) = obj.cast_exact::<PyString>() {
-            enc.tag(tag::STR);
-            write_str(enc, s)?;
-        } else if let Ok(b) = obj.cast_exact::<PyBytes>() {
-            enc.tag(tag::BYTES);
-            enc.bytes(b.as_bytes());
+        } else if obj.is_exact_instance_of::<PyInt>()
+            || obj.is_exact_instance_of::<PyFloat>()
+            || obj.is_exact_instance_of::<PyString>()
+            || obj.is_exact_instance_of::<PyBytes>()
+        {
+            self.base_value(enc, obj)?;
         } else {
             self.depth += 1;
             if self.depth > MAX_DEPTH {
@@ -61,23 +57,15 @@ impl<'a, 'py> Walker<'a, 'py> {
         enc: &mut Encoder<'_, S>,
         obj: &Bound<'py, PyAny>,
     ) -> Result<(), Fail> {
-        if let Ok(t) = obj.cast_exact::<PyTuple>() {
-            self.seq(enc, tag::TUPLE, t.iter())
-        } else if let Ok(l) = obj.cast_exact::<PyList>() {
-            self.seq(enc, tag::SEQ, l.iter())
-        } else if let Ok(d) = obj.cast_exact::<PyDict>() {
-            self.dict(enc, d)
-        } else if obj.is_exact_instance_of::<PySet>() {
-            self.set(enc, tag::SET, obj)
-        } else if obj.is_exact_instance_of::<PyFrozenSet>() {
-            self.set(enc, pytag::FROZENSET, obj)
-        } else if let Ok(b) = obj.cast_exact::<PyByteArray>() {
-            enc.tag(pytag::BYTEARRAY);
-            enc.bytes(&b.to_vec());
-            Ok(())
-        } else if let Ok(c) = obj.cast_exact::<PyComplex>() {
-            write_complex(enc, c);
-            Ok(())
+        let exact_container = obj.is_exact_instance_of::<PyTuple>()
+            || obj.is_exact_instance_of::<PyList>()
+            || obj.is_exact_instance_of::<PyDict>()
+            || obj.is_exact_instance_of::<PySet>()
+            || obj.is_exact_instance_of::<PyFrozenSet>()
+            || obj.is_exact_instance_of::<PyByteArray>()
+            || obj.is_exact_instance_of::<PyComplex>();
+        if exact_container {
+            self.base_value(enc, obj)
         } else {
             self.walk_object(enc, obj)
         }
@@ -136,10 +124,7 @@ impl<'a, 'py> Walker<'a, 'py> {
             for field in std.dataclass_fields.bind(py).call1((obj,))?.try_iter()? {
                 let name = field?.getattr(intern!(py, "name"))?;
                 let name = name.cast::<PyString>()?;
-                enc.tag(tag::STR);
-                write_str(enc, name)?;
-                let value = obj.getattr(name)?;
-                self.walk(enc, &value).at(|| format!(".{name}"))?;
+                self.field(enc, name, &obj.getattr(name)?)?;
             }
             enc.tag(tag::END);
             return Ok(());
@@ -153,10 +138,7 @@ impl<'a, 'py> Walker<'a, 'py> {
             let fields = ty.getattr(intern!(py, "__pydantic_fields__"))?;
             for name in fields.cast::<PyDict>()?.keys() {
                 let name = name.cast::<PyString>()?;
-                enc.tag(tag::STR);
-                write_str(enc, name)?;
-                let value = obj.getattr(name)?;
-                self.walk(enc, &value).at(|| format!(".{name}"))?;
+                self.field(enc, name, &obj.getattr(name)?)?;
             }
             let extra = obj
                 .getattr_opt(intern!(py, "__pydantic_extra__"))?
@@ -272,37 +254,34 @@ impl<'a, 'py> Walker<'a, 'py> {
                 enc.tag(pytag::NAMEDTUPLE);
                 write_type(enc, ty)?;
                 for (name, value) in fields.iter().zip(t.iter()) {
-                    let name = name.cast::<PyString>()?;
-                    enc.tag(tag::STR);
-                    write_str(enc, name)?;
-                    self.walk(enc, &value).at(|| format!(".{name}"))?;
+                    self.field(enc, name.cast::<PyString>()?, &value)?;
                 }
                 enc.tag(tag::END);
                 return Ok(Some(()));
             }
         }
-        let is_builtin_subclass = obj.is_instance_of::<PyInt>()
-            || obj.is_instance_of::<PyFloat>()
-            || obj.is_instance_of::<PyString>()
-            || obj.is_instance_of::<PyBytes>()
-            || obj.is_instance_of::<PyTuple>()
-            || obj.is_instance_of::<PyList>()
-            || obj.is_instance_of::<PyDict>()
-            || obj.is_instance_of::<PySet>()
-            || obj.is_instance_of::<PyFrozenSet>()
-            || obj.is_instance_of::<PyByteArray>()
-            || obj.is_instance_of::<PyComplex>();
-        if !is_builtin_subclass {
+        if !is_builtin(obj) {
             return Ok(None);
         }
         enc.tag(pytag::SUBCLASS);
         write_type(enc, ty)?;
+        self.base_value(enc, obj)?;
+        Ok(Some(()))
+    }
+
+    /// A value of a built-in type, or of a subclass of one, encoded as that built-in type (a
+    /// str subclass by its own characters, whatever its `__str__` says). Exact built-ins are
+    /// written this way too, so the two can never drift apart.
+    fn base_value<S: Sink>(
+        &mut self,
+        enc: &mut Encoder<'_, S>,
+        obj: &Bound<'py, PyAny>,
+    ) -> Result<(), Fail> {
         if obj.is_instance_of::<PyInt>() {
             write_int(enc, obj)?;
         } else if let Ok(f) = obj.cast::<PyFloat>() {
             enc.f64(f.value());
         } else if let Ok(s) = obj.cast::<PyString>() {
-            // The str's own characters (read through the C API, whatever its __str__ says).
             enc.tag(tag::STR);
             write_str(enc, s)?;
         } else if let Ok(b) = obj.cast::<PyBytes>() {
@@ -324,7 +303,19 @@ impl<'a, 'py> Walker<'a, 'py> {
         } else if let Ok(c) = obj.cast::<PyComplex>() {
             write_complex(enc, c);
         }
-        Ok(Some(()))
+        Ok(())
+    }
+
+    /// One named field of a dataclass, NamedTuple or pydantic model: `STR` name · value.
+    fn field<S: Sink>(
+        &mut self,
+        enc: &mut Encoder<'_, S>,
+        name: &Bound<'py, PyString>,
+        value: &Bound<'py, PyAny>,
+    ) -> Result<(), Fail> {
+        enc.tag(tag::STR);
+        write_str(enc, name)?;
+        self.walk(enc, value).at(|| format!(".{name}"))
     }
 
     /// A numpy array or scalar: type, dtype, shape and contents.
@@ -546,4 +537,20 @@ fn is_pydantic_model(ty: &Bound<'_, PyType>) -> PyResult<bool> {
             .getattr_opt(intern!(py, "__pydantic_fields__"))?
             .is_some()
             || ty.getattr_opt(intern!(py, "model_fields"))?.is_some()))
+}
+
+/// Whether `obj` is an instance of a built-in type `base_value` encodes (bool aside, which no
+/// class can subclass).
+fn is_builtin(obj: &Bound<'_, PyAny>) -> bool {
+    obj.is_instance_of::<PyInt>()
+        || obj.is_instance_of::<PyFloat>()
+        || obj.is_instance_of::<PyString>()
+        || obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyTuple>()
+        || obj.is_instance_of::<PyList>()
+        || obj.is_instance_of::<PyDict>()
+        || obj.is_instance_of::<PySet>()
+        || obj.is_instance_of::<PyFrozenSet>()
+        || obj.is_instance_of::<PyByteArray>()
+        || obj.is_instance_of::<PyComplex>()
 }
